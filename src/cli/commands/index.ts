@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { registerAdminCommands } from './admin.js';
+import { registerRecordsCommands } from './records.js';
 
 /** Registers every command group on the root program. Each group lives in its own file beside this one. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerAdminCommands(program);
+  registerRecordsCommands(program);
 }

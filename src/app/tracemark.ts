@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import type { TracemarkConfig } from '../core/config.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { AuditLog } from '../audit/audit-log.js';
+import type { BlobStore } from '../storage/blobs/blob-store.js';
+import { FsBlobStore } from '../storage/blobs/fs.js';
+import { LocalKeyring } from '../storage/keys/local-keyring.js';
+import type { AuditStore, RecordStore, StoreLifecycle } from '../storage/records/record-store.js';
+import { SqliteStore } from '../storage/records/sqlite.js';
+import { DoctorService } from '../vault/doctor-service.js';
+import { ImportService } from '../vault/import-service.js';
+import { KeysService } from '../vault/keys-service.js';
+import { RecordsService, type ImageStoredHook } from '../vault/records-service.js';
+import { createHome, localManifest, readManifest, type HomeManifest } from './home.js';
+
+/** Everything a shell (CLI, API) needs: the services, wired to the backends the vault home names. */
+export interface Tracemark {
+  config: TracemarkConfig;
+  manifest: HomeManifest;
+  log: Logger;
+  records: RecordsService;
+  importer: ImportService;
+  keys: KeysService;
+  doctor: DoctorService;
+  audit: AuditLog;
+  /** Path of the vault's watermark key file. */
+  watermarkKeyPath: string;
+  /** Lower-level handles for sibling modules wired here (hash index, releases). */
+  stores: { records: RecordStore; audit: AuditStore; blobs: BlobStore; sqlite: SqliteStore | null };
+  /** Writes a final signed checkpoint and closes connections. */
+  close(): Promise<void>;
+}
+
+interface Backends {
+  records: RecordStore & AuditStore & StoreLifecycle;
+  sqlite: SqliteStore | null;
+  blobs: BlobStore;
+  keyring: LocalKeyring;
+}
+
+async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<Backends> {
+  let records: RecordStore & AuditStore & StoreLifecycle;
+  let sqlite: SqliteStore | null = null;
+  switch (m.records.kind) {
+    case 'sqlite':
+      sqlite = new SqliteStore(join(config.home, m.records.path));
+      records = sqlite;
+      break;
+    default:
+      m.records.kind satisfies never;
+      throw new Error('unreachable');
+  }
+  let blobs: BlobStore;
+  switch (m.blobs.kind) {
+    case 'fs':
+      blobs = new FsBlobStore(join(config.home, m.blobs.path));
+      break;
+    default:
+      m.blobs.kind satisfies never;
+      throw new Error('unreachable');
+  }
+  let keyring: LocalKeyring;
+  switch (m.keys.kind) {
+    case 'local-keyring':
+      keyring = await LocalKeyring.open(join(config.home, m.keys.path), config.passphrase);
+      break;
+    default:
+      m.keys.kind satisfies never;
+      throw new Error('unreachable');
+  }
+  await records.migrate();
+  return { records, sqlite, blobs, keyring };
+}
+
+/** Opens an existing vault home. */
+export async function openTracemark(config: TracemarkConfig): Promise<Tracemark> {
+  const manifest = await readManifest(config.home);
+  const b = await openBackends(config, manifest);
+  const log = createLogger(config.logLevel);
+  const audit = new AuditLog(b.records, b.keyring.auditSigningKey(), config.actor);
+  const hooks: ImageStoredHook[] = [];
+  const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
+  const records = new RecordsService({ records: b.records, blobs: b.blobs, keys: b.keyring, audit, limits, hooks });
+  const t: Omit<Tracemark, 'close'> = {
+    config, manifest, log, records, audit,
+    importer: new ImportService(records),
+    keys: new KeysService(b.keyring, b.records, audit),
+    doctor: new DoctorService(b.records, b.blobs, records, audit),
+    watermarkKeyPath: join(config.home, manifest.watermarkKeyPath),
+    stores: { records: b.records, audit: b.records, blobs: b.blobs, sqlite: b.sqlite },
+  };
+  return {
+    ...t,
+    async close() {
+      await audit.checkpoint();
+      await b.records.close();
+    },
+  };
+}
+
+/** Creates a new vault home with the embedded default backends (SQLite + local files + local keyring). */
+export async function initTracemark(config: TracemarkConfig, extraInit: ((t: Tracemark) => Promise<void>)[] = []): Promise<{ home: string; passphraseProtected: boolean }> {
+  const manifest = localManifest();
+  await createHome(config.home, manifest);
+  await LocalKeyring.create(join(config.home, manifest.keys.path), config.passphrase);
+  const t = await openTracemark(config);
+  try {
+    await t.audit.record('vault.init', null, { details: { records: manifest.records.kind, blobs: manifest.blobs.kind, keys: manifest.keys.kind, passphrase: config.passphrase !== undefined } });
+    for (const f of extraInit) await f(t);
+  } finally {
+    await t.close();
+  }
+  return { home: config.home, passphraseProtected: config.passphrase !== undefined };
+}

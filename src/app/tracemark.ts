@@ -83,7 +83,7 @@ export async function openTracemark(config: TracemarkConfig): Promise<Tracemark>
   const records = new RecordsService({ records: b.records, blobs: b.blobs, keys: b.keyring, audit, limits, hooks });
   const t: Omit<Tracemark, 'close'> = {
     config, manifest, log, records, audit,
-    importer: new ImportService(records),
+    importer: new ImportService(records, log),
     keys: new KeysService(b.keyring, b.records, audit),
     doctor: new DoctorService(b.records, b.blobs, records, audit),
     watermarkKeyPath: join(config.home, manifest.watermarkKeyPath),

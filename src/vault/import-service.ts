@@ -1,6 +1,7 @@
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { extname, join, basename } from 'node:path';
 import { TracemarkError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
 import type { ImageKind } from '../storage/records/record-store.js';
 import type { RecordsService } from './records-service.js';
 import { REF_PATTERN, parseSubjectFields } from './subject-fields.js';
@@ -49,7 +50,7 @@ function failureOf(path: string, err: unknown): ImportFailure {
  * run; each is reported with its reason.
  */
 export class ImportService {
-  constructor(private readonly records: RecordsService) {}
+  constructor(private readonly records: RecordsService, private readonly log?: Logger) {}
 
   async importDir(dir: string, opts: { source?: string; onProgress?: ImportProgress } = {}): Promise<ImportSummary> {
     let entries: string[];
@@ -75,8 +76,10 @@ export class ImportService {
     let done = 0;
     for (const ref of folders) {
       opts.onProgress?.(done, folders.length, ref);
+      const before = summary.imagesAdded;
       await this.importSubject(dir, ref, source, summary);
       done++;
+      this.log?.info('import.subject', { ref, images_added: summary.imagesAdded - before, done, total: folders.length });
     }
     opts.onProgress?.(done, folders.length, '');
     return summary;
@@ -142,6 +145,7 @@ export class ImportService {
       try {
         const st = await lstat(join(folder, name));
         if (!st.isFile()) throw new TracemarkError('FILE_NOT_REGULAR', `${path}: not a regular file (symlinks and devices are not followed)`, { kind: 'user' });
+        this.records.checkFileSize(st.size, path);
         const bytes = await readFile(join(folder, name));
         const r = await this.records.addImage(subject.id, kind, bytes, path, source);
         if (r.duplicate) summary.imagesDuplicate++;

@@ -66,6 +66,13 @@ export class RecordsService {
     return s;
   }
 
+  /** Refuses files larger than the configured limit before they are read into memory. */
+  checkFileSize(size: number, label: string): void {
+    if (size > this.d.limits.maxFileBytes) {
+      throw new TracemarkError('FILE_TOO_LARGE', `${label}: ${(size / 1e6).toFixed(1)} MB exceeds the limit of ${(this.d.limits.maxFileBytes / 1e6).toFixed(0)} MB`, { kind: 'user', hint: 'Raise TRACEMARK_MAX_FILE_BYTES if such files are legitimate.', details: { file: label } });
+    }
+  }
+
   /** Creates a subject with encrypted fields and blind indexes. */
   async createSubject(input: { ref: string; fields: SubjectFields; recordDate?: string | null; source: string }): Promise<SubjectRow> {
     validateRef(input.ref);
@@ -90,9 +97,7 @@ export class RecordsService {
   async addImage(subjectId: string, kind: ImageKind, bytes: Buffer, label: string, source: string): Promise<{ image: ImageRow; duplicate: boolean }> {
     const subject = await this.d.records.getSubject(subjectId);
     if (!subject || subject.status !== 'active') throw new TracemarkError('SUBJECT_NOT_FOUND', `no active subject ${subjectId}`, { kind: 'not_found' });
-    if (bytes.length > this.d.limits.maxFileBytes) {
-      throw new TracemarkError('FILE_TOO_LARGE', `${label}: ${(bytes.length / 1e6).toFixed(1)} MB exceeds the limit of ${(this.d.limits.maxFileBytes / 1e6).toFixed(0)} MB`, { kind: 'user', hint: 'Raise TRACEMARK_MAX_FILE_BYTES if such files are legitimate.', details: { file: label } });
-    }
+    this.checkFileSize(bytes.length, label);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const existing = await this.d.records.findImageBySha(subjectId, sha256);
     if (existing) return { image: existing, duplicate: true };

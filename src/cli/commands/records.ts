@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { TracemarkError } from '../../core/errors.js';
 import { parseImageKind, requirePurpose } from '../../vault/records-service.js';
 import { withVault } from '../open.js';
@@ -86,11 +86,22 @@ export function registerRecordsCommands(program: Command): void {
       const r = await withVault(cmd, async (t) => {
         const purpose = requirePurpose(opts.purpose);
         const { subject, image } = await t.records.findImage(id, kindOrImage);
-        const bytes = await t.records.readImage(image, { purpose, action: 'image.export', details: { out: 'file' } });
+        // Claim the output path first, so a refused export never decrypts (nor audits) anything.
+        let fh;
         try {
-          await writeFile(out, bytes, { flag: 'wx', mode: 0o600 });
+          fh = await open(out, 'wx', 0o600);
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TracemarkError('OUTPUT_EXISTS', `${out} already exists`, { kind: 'user', hint: 'Choose another output path; existing files are never overwritten.' });
+          throw new TracemarkError('OUTPUT_UNWRITABLE', `cannot create ${out}`, { kind: 'user' });
+        }
+        let bytes: Buffer;
+        try {
+          bytes = await t.records.readImage(image, { purpose, action: 'image.export', details: { out: 'file' } });
+          await fh.writeFile(bytes);
+          await fh.close();
+        } catch (err) {
+          await fh.close().catch(() => undefined);
+          await unlink(out).catch(() => undefined);
           throw err;
         }
         return { subject: subject.ref, image: image.id, kind: image.kind, out, bytes: bytes.length };

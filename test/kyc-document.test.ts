@@ -1,0 +1,58 @@
+/**
+ * MRZ OCR end to end on generated identity documents (test/fixtures/synth, MRZ in DejaVu Sans Mono): the MRZ is read
+ * offline with the OCR-B model, validates, and agrees with the person's data; a doctored MRZ does not validate.
+ * Skips plainly when the OCR model was not installed (vendor/tessdata, made by `npm ci`).
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { makePerson, renderIdCard, renderPortrait, type SynthPerson } from './fixtures/synth/index.js';
+import { mrzLines } from './fixtures/synth/card.js';
+import { decodeImage } from '../src/image/decode.js';
+import { readMrz, closeMrzOcr, DEFAULT_TESSDATA } from '../src/document/mrz-ocr.js';
+import { crossCheck } from '../src/document/crosscheck.js';
+
+const model = existsSync(join(DEFAULT_TESSDATA, 'ocrb_int.traineddata'));
+const skip = !model && 'OCR-B model not installed in vendor/tessdata (run `node scripts/install-ocr-model.mjs`)';
+after(closeMrzOcr);
+
+async function card(p: SynthPerson, mrz?: string[]) {
+  const png = await renderIdCard(p, await renderPortrait(p), mrz ? { text: { mrz } } : {});
+  return decodeImage(png, 'card.png', { maxPixels: 50e6 });
+}
+
+function personOfType(type: 'passport' | 'id_card', from: number): SynthPerson {
+  for (let s = from; s < from + 200; s++) {
+    const p = makePerson(s);
+    if (p.document_type === type) return p;
+  }
+  throw new Error(`no ${type} person found`);
+}
+
+test('MRZ is read from a generated ID card (TD1) and a passport (TD3) and matches the person', { skip, timeout: 60_000 }, async () => {
+  for (const p of [personOfType('id_card', 1), personOfType('passport', 1)]) {
+    const t0 = performance.now();
+    const r = await readMrz(await card(p), { now: new Date('2026-01-01') });
+    console.log(`# ${p.document_type}: ${(performance.now() - t0).toFixed(0)} ms, corrections ${r.mrz?.corrections.join(' ') ?? '-'}`);
+    assert.ok(r.mrz, 'an MRZ was found');
+    assert.equal(r.mrz.format, p.document_type === 'passport' ? 'TD3' : 'TD1');
+    assert.equal(r.mrz.valid, true, `invalid: ${r.mrz.invalidFields.join(',')}`);
+    assert.equal(r.mrz.lines.join('\n'), mrzLines(p).join('\n'));
+    assert.equal(r.mrz.documentNumber, p.document_number);
+    assert.equal(r.mrz.birthDate, p.date_of_birth);
+    assert.deepEqual(crossCheck(r.mrz, { full_name: p.full_name, date_of_birth: p.date_of_birth, document_number: p.document_number, date_of_expiry: p.date_of_expiry }, '2026-01-01').filter((i) => i.code !== 'DOCUMENT_EXPIRED'), []);
+  }
+});
+
+test('a card whose MRZ date of birth was altered is read but does not validate', { skip, timeout: 60_000 }, async () => {
+  const p = personOfType('id_card', 1);
+  const lines = mrzLines(p);
+  const l2 = lines[1] as string;
+  const digit = l2[0] === '9' ? '8' : String(Number(l2[0]) + 1);
+  const doctored = [lines[0] as string, digit + l2.slice(1), lines[2] as string];
+  const r = await readMrz(await card(p, doctored));
+  assert.ok(r.mrz);
+  assert.equal(r.mrz.valid, false);
+  assert.ok(r.mrz.invalidFields.includes('birthDateCheckDigit'), r.mrz.invalidFields.join(','));
+});

@@ -1,0 +1,346 @@
+/**
+ * Blind keyed detection:
+ *   1. luma at ≤ ~0.6 MP (exact box average) and a ~300×300 "stage 1" copy;
+ *   2. whitened autocorrelation → candidate lattices B (scale, rotation mod 90°, aspect, shear) — key-independent;
+ *   3. for each candidate: resample the image onto the canonical grid (tile = 64 px), refine B from the canonical
+ *      autocorrelation, whiten, fold modulo the tile;
+ *   4. correlate the folded tile with the keyed pilot for the 8 dihedral variants and all 4096 cyclic offsets (FFT);
+ *   5. the best hypothesis gives the pilot statistic t (a normalised chip-level correlation); if t ≥ T the data chips
+ *      are despread, Viterbi-decoded and the CRC-24 checked. A payload is reported only if both pass.
+ * The false-positive bound (README.md): P(FP) ≤ H · exp(−T²/2) · 2^−24 with H = candidates × 8 × 4096.
+ */
+import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
+import { halve, resize, sampleAffine } from '../image/resample.js';
+import { fft2 } from './fft.js';
+import { CHIP, CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
+import { CODED_BITS, CRC_BITS, INFO_BITS, infoBitsToPayload, viterbiDecode } from './payload.js';
+import { autocorrelation, findLattices, type Mat2 } from './sync.js';
+import { whiten } from './whiten.js';
+
+/** Lattice candidates examined per image (fixed, so the threshold is fixed). */
+export const MAX_CANDIDATES = 6;
+/** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
+export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
+/** Decision threshold on the pilot statistic. */
+export const THRESHOLD = 5.8;
+
+/** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC. */
+export function falsePositiveBound(t: number): number {
+  return Math.min(1, HYPOTHESES * Math.exp((-t * t) / 2) * 2 ** -CRC_BITS);
+}
+
+/** Detection result with diagnostics. */
+export interface DetectResult {
+  detected: boolean;
+  /** 8 payload bytes when detected, else null. */
+  payload: Uint8Array | null;
+  /** 1 − (bound on the false-positive probability) when detected; for no detection, the same for the pilot alone. */
+  confidence: number;
+  /** Pilot statistic t of the best hypothesis (≈ N(0,1)-bounded when no mark). */
+  statistic: number;
+  threshold: number;
+  /** Bound on P(false positive) at this statistic (1 when not detected). */
+  fpBound: number;
+  /** Estimated scale of the image relative to the marked original's tile (1 = untouched; 0.5 = halved). */
+  scale: number | null;
+  /** Estimated rotation in degrees (mod 90 from the lattice, resolved by the dihedral search). */
+  rotation: number | null;
+  /** Dihedral variant index (0 = none; 1–3 = 90° turns; 4–7 = mirrored). */
+  dihedral: number | null;
+  /** Tile offset (canonical px). */
+  offset: [number, number] | null;
+  /** Fraction of coded chips agreeing with the re-encoded decoded word (diagnostic). */
+  chipAgreement: number | null;
+  candidates: number;
+}
+
+const pilotFftCache = new Map<TileLayout, { re: Float64Array; im: Float64Array }>();
+
+function pilotFft(layout: TileLayout): { re: Float64Array; im: Float64Array } {
+  let c = pilotFftCache.get(layout);
+  if (!c) {
+    const re = Float64Array.from(layout.pilotImage);
+    const im = new Float64Array(TILE * TILE);
+    fft2(re, im, TILE, TILE, false);
+    c = { re, im };
+    if (pilotFftCache.size > 16) pilotFftCache.clear();
+    pilotFftCache.set(layout, c);
+  }
+  return c;
+}
+
+/** Dihedral map d: (x, y) → source coordinates (mod TILE). */
+function dihedral(d: number, x: number, y: number): [number, number] {
+  switch (d) {
+    case 0: return [x, y];
+    case 1: return [y, -x];
+    case 2: return [-x, -y];
+    case 3: return [-y, x];
+    case 4: return [-x, y];
+    case 5: return [y, x];
+    case 6: return [x, -y];
+    default: return [-y, -x];
+  }
+}
+
+const M = TILE - 1;
+
+/** Folded tile under dihedral variant d. */
+function variant(fold: Float64Array, d: number): Float64Array {
+  const out = new Float64Array(TILE * TILE);
+  for (let y = 0; y < TILE; y++)
+    for (let x = 0; x < TILE; x++) {
+      const [sx, sy] = dihedral(d, x, y);
+      out[y * TILE + x] = fold[(sy & M) * TILE + (sx & M)]!;
+    }
+  return out;
+}
+
+/** Chip sums of a folded tile read at cyclic offset (ox, oy). */
+function chipSums(f: Float64Array, ox: number, oy: number): Float64Array {
+  const a = new Float64Array(CHIPS);
+  for (let y = 0; y < TILE; y++) {
+    const cy = y >> 1;
+    const ry = ((y + oy) & M) * TILE;
+    for (let x = 0; x < TILE; x++) a[cy * CHIPS_PER_SIDE + (x >> 1)]! += f[ry + ((x + ox) & M)]!;
+  }
+  return a;
+}
+
+function pilotStat(layout: TileLayout, a: Float64Array): number {
+  let num = 0;
+  let den = 0;
+  for (let c = 0; c < CHIPS; c++)
+    if (layout.role[c] === -1) {
+      num += layout.sign[c]! * a[c]!;
+      den += a[c]! * a[c]!;
+    }
+  return den > 0 ? num / Math.sqrt(den) : 0;
+}
+
+/** Direct (non-FFT) autocorrelation z-score of a whitened canonical image at one lag. */
+function lagZ(d: Float32Array, w: number, h: number, lx: number, ly: number): number {
+  let s = 0;
+  let p = 0;
+  const x0 = Math.max(0, -lx);
+  const x1 = Math.min(w, w - lx);
+  const y0 = Math.max(0, -ly);
+  const y1 = Math.min(h, h - ly);
+  for (let y = y0; y < y1; y++) {
+    const r = y * w;
+    const r2 = (y + ly) * w + lx;
+    for (let x = x0; x < x1; x++) {
+      const v = d[r + x]!;
+      s += v * d[r2 + x]!;
+      p += v * v;
+    }
+  }
+  return p > 0 ? s / Math.sqrt(p) : 0;
+}
+
+/** Least-squares correction G (canonical → canonical) from sub-pixel autocorrelation peaks near TILE·n. */
+function canonicalCorrection(d: Float32Array, w: number, h: number): Mat2 | null {
+  const pts: [number, number, number, number, number][] = []; // n1, n2, px, py, weight
+  const ns: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 0], [0, 2], [3, 0], [0, 3]];
+  for (const [n1, n2] of ns) {
+    const cx = n1 * TILE;
+    const cy = n2 * TILE;
+    if (Math.abs(cx) > w - 48 || Math.abs(cy) > h - 48) continue;
+    const g = new Float64Array(9);
+    let best = -Infinity;
+    let bi = 4;
+    for (let j = 0; j < 3; j++)
+      for (let i = 0; i < 3; i++) {
+        const v = lagZ(d, w, h, cx + i - 1, cy + j - 1);
+        g[j * 3 + i] = v;
+        if (v > best) {
+          best = v;
+          bi = j * 3 + i;
+        }
+      }
+    if (bi !== 4 || best < 3) continue; // the peak must be at the predicted place already
+    const l = g[3]!, r = g[5]!, u = g[1]!, dn = g[7]!, c = g[4]!;
+    const dx = l - 2 * c + r < 0 ? (0.5 * (l - r)) / (l - 2 * c + r) : 0;
+    const dy = u - 2 * c + dn < 0 ? (0.5 * (u - dn)) / (u - 2 * c + dn) : 0;
+    pts.push([n1, n2, cx + dx, cy + dy, best]);
+  }
+  if (pts.length < 2) return null;
+  let spx = 0, spx2 = 0, spy = 0, spy2 = 0, s11 = 0, s12 = 0, s22 = 0;
+  for (const [n1, n2, px, py, wt] of pts) {
+    const a = n1 * TILE;
+    const b = n2 * TILE;
+    spx += wt * px * a;
+    spx2 += wt * px * b;
+    spy += wt * py * a;
+    spy2 += wt * py * b;
+    s11 += wt * a * a;
+    s12 += wt * a * b;
+    s22 += wt * b * b;
+  }
+  const det = s11 * s22 - s12 * s12;
+  if (Math.abs(det) < 1e-9) return null;
+  return [(spx * s22 - spx2 * s12) / det, (-spx * s12 + spx2 * s11) / det, (spy * s22 - spy2 * s12) / det, (-spy * s12 + spy2 * s11) / det];
+}
+
+interface Canonical {
+  d: Float32Array;
+  w: number;
+  h: number;
+}
+
+/** Resamples pyramid level plane onto the canonical grid for the map x = Mℓ·u + tℓ. */
+function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
+  const s = Math.sqrt(Math.abs(M0[0] * M0[3] - M0[1] * M0[2]));
+  let lv = 0;
+  while (lv + 1 < levels.length && s / 2 ** (lv + 1) >= 1) lv++;
+  const f = 2 ** lv;
+  const P = levels[lv]!;
+  const Ml: Mat2 = [M0[0] / f, M0[1] / f, M0[2] / f, M0[3] / f];
+  const det = Ml[0] * Ml[3] - Ml[1] * Ml[2];
+  if (Math.abs(det) < 1e-6) return null;
+  const inv = [Ml[3] / det, -Ml[1] / det, -Ml[2] / det, Ml[0] / det];
+  let umin = Infinity, umax = -Infinity, vmin = Infinity, vmax = -Infinity;
+  for (const [x, y] of [[0, 0], [P.width - 1, 0], [0, P.height - 1], [P.width - 1, P.height - 1]] as const) {
+    const u = inv[0]! * x + inv[1]! * y;
+    const v = inv[2]! * x + inv[3]! * y;
+    umin = Math.min(umin, u);
+    umax = Math.max(umax, u);
+    vmin = Math.min(vmin, v);
+    vmax = Math.max(vmax, v);
+  }
+  const w = Math.ceil(umax - umin) + 1;
+  const h = Math.ceil(vmax - vmin) + 1;
+  if (w * h > 700_000 || w < 24 || h < 24) return null;
+  const tx = Ml[0] * umin + Ml[1] * vmin;
+  const ty = Ml[2] * umin + Ml[3] * vmin;
+  const { plane, valid } = sampleAffine(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
+  return { d: whiten(plane, valid), w, h };
+}
+
+function fold(c: Canonical): Float64Array {
+  const f = new Float64Array(TILE * TILE);
+  for (let y = 0; y < c.h; y++) {
+    const r = (y & M) * TILE;
+    for (let x = 0; x < c.w; x++) f[r + (x & M)]! += c.d[y * c.w + x]!;
+  }
+  return f;
+}
+
+/** Detects the mark of `secret` in decoded pixels. */
+export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
+  const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, scale: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
+  const layout = tileLayout(secret);
+  const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
+  const I0 = lumaBoxExact(img, k0);
+  if (Math.min(I0.width, I0.height) < 32) return none;
+  const levels: Plane[] = [I0];
+  while (levels.length < 8) {
+    const last = levels[levels.length - 1]!;
+    if (Math.min(last.width, last.height) < 64) break;
+    levels.push(halve(last));
+  }
+  const a0 = I0.width * I0.height;
+  const A1 = 256 * 256;
+  const s1 = a0 > A1 ? Math.sqrt(A1 / a0) : 1;
+  const S1 = s1 < 1 ? resize(I0, Math.max(8, Math.round(I0.width * s1)), Math.max(8, Math.round(I0.height * s1))) : I0;
+  const d1 = whiten(S1);
+  const maxLag = Math.min(Math.max(S1.width, S1.height) - 8, 512 - Math.max(S1.width, S1.height));
+  const acf = autocorrelation(d1, S1.width, S1.height, maxLag);
+  const lattices = findLattices(acf, 9, maxLag, MAX_CANDIDATES);
+  const rx = I0.width / S1.width;
+  const ry = I0.height / S1.height;
+  const pf = pilotFft(layout);
+  let best: { t: number; d: number; ox: number; oy: number; a: Float64Array; B: Mat2 } | null = null;
+  const re = new Float64Array(TILE * TILE);
+  const im = new Float64Array(TILE * TILE);
+  for (const cand of lattices) {
+    // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
+    let M0: Mat2 = [(rx * cand.B[0]) / TILE, (rx * cand.B[1]) / TILE, (ry * cand.B[2]) / TILE, (ry * cand.B[3]) / TILE];
+    let can = toCanonical(levels, M0);
+    if (!can) continue;
+    for (let iter = 0; iter < 2; iter++) {
+      const G = canonicalCorrection(can.d, can.w, can.h);
+      if (!G) break;
+      const dev = Math.hypot(G[0] - 1, G[1], G[2], G[3] - 1);
+      if (dev < 5e-4 || dev > 0.1) break;
+      M0 = [M0[0] * G[0] + M0[1] * G[2], M0[0] * G[1] + M0[1] * G[3], M0[2] * G[0] + M0[3] * G[2], M0[2] * G[1] + M0[3] * G[3]];
+      const next = toCanonical(levels, M0);
+      if (!next) break;
+      can = next;
+    }
+    const f = fold(can);
+    for (let d = 0; d < 8; d++) {
+      const fv = variant(f, d);
+      re.set(fv);
+      im.fill(0);
+      fft2(re, im, TILE, TILE, false);
+      for (let i = 0; i < TILE * TILE; i++) {
+        // F · conj(P)
+        const ar = re[i]!, ai = im[i]!, br = pf.re[i]!, bi = pf.im[i]!;
+        re[i] = ar * br + ai * bi;
+        im[i] = ai * br - ar * bi;
+      }
+      fft2(re, im, TILE, TILE, true);
+      // The few largest raw correlations are examined with the normalised chip statistic.
+      const order: number[] = [];
+      for (let i = 0; i < TILE * TILE; i++) {
+        if (order.length < 3) {
+          order.push(i);
+          order.sort((p, q) => re[q]! - re[p]!);
+        } else if (re[i]! > re[order[2]!]!) {
+          order[2] = i;
+          order.sort((p, q) => re[q]! - re[p]!);
+        }
+      }
+      for (const i of order) {
+        const ox = i % TILE;
+        const oy = (i / TILE) | 0;
+        const a = chipSums(fv, ox, oy);
+        const t = pilotStat(layout, a);
+        if (!best || t > best.t) best = { t, d, ox, oy, a, B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry] };
+      }
+    }
+    if (best && best.t >= THRESHOLD + 3) break; // clearly found; later candidates cannot matter
+  }
+  if (!best) return { ...none, candidates: lattices.length };
+  // Geometry diagnostics: B in stage-1 px per tile; original tile in the same units was 64·(S1 px per working px).
+  const l1 = Math.hypot(best.B[0], best.B[2]);
+  const l2 = Math.hypot(best.B[1], best.B[3]);
+  const rotation = (Math.atan2(best.B[2], best.B[0]) * 180) / Math.PI;
+  const base: DetectResult = {
+    ...none,
+    statistic: best.t,
+    candidates: lattices.length,
+    confidence: 1 - Math.min(1, HYPOTHESES * Math.exp((-best.t * best.t) / 2)),
+    scale: ((l1 + l2) / 2 / TILE) * (img.width / S1.width),
+    rotation,
+    dihedral: best.d,
+    offset: [best.ox, best.oy],
+  };
+  if (best.t < THRESHOLD) return base;
+  const soft = new Float64Array(CODED_BITS);
+  for (let c = 0; c < CHIPS; c++) {
+    const r = layout.role[c]!;
+    if (r >= 0) soft[r]! += layout.sign[c]! * best.a[c]!;
+  }
+  const info = viterbiDecode(soft, INFO_BITS);
+  const payload = infoBitsToPayload(info);
+  if (!payload) return base;
+  // Diagnostic: agreement of data chips with the re-encoded word.
+  let agree = 0;
+  let n = 0;
+  const { convEncode } = PAYLOAD_CODEC;
+  const coded = convEncode(info);
+  for (let c = 0; c < CHIPS; c++) {
+    const r = layout.role[c]!;
+    if (r < 0) continue;
+    n++;
+    if (layout.sign[c]! * (1 - 2 * coded[r]!) * best.a[c]! > 0) agree++;
+  }
+  const fp = falsePositiveBound(best.t);
+  return { ...base, detected: true, payload, fpBound: fp, confidence: 1 - fp, chipAgreement: agree / n };
+}
+
+import { convEncode } from './payload.js';
+const PAYLOAD_CODEC = { convEncode };
+void CHIP;

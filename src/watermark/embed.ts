@@ -1,0 +1,139 @@
+/**
+ * Embedding: the keyed tile is laid periodically over a working-resolution copy of the image (area between 40k and
+ * 90k pixels, so the tile count stays 10–22 whatever the pixel count), scaled by a perceptual mask (local luma
+ * activity with a floor: flat backgrounds get little energy), then the residual is upsampled bilinearly and added
+ * to R, G and B of the full-resolution image (RGB += delta keeps colours). Cost: one sparse pass to measure the mask
+ * and one pass to add the residual.
+ */
+import { lumaBlocks, type Pixels } from '../image/planes.js';
+import { boxMean, resize } from '../image/resample.js';
+import { convEncode, payloadToInfoBits } from './payload.js';
+import { CHIP, CHIPS_PER_SIDE, TILE, tileChips, tileLayout } from './pattern.js';
+
+/** Working-resolution area bounds (pixels). */
+export const WORK_AREA_MIN = 40_000;
+export const WORK_AREA_MAX = 90_000;
+
+/**
+ * Mask parameters. SSIM's structure term loses about σm²/(2σx² + C2) in a window where the image has local standard
+ * deviation σx and the mark variance visible inside the 11-px window is σm²; the mark is smooth at the scale of a chip
+ * (c full-resolution px), so only a fraction g ≈ min(1, (3/c)²) of its variance shows inside a window. The amplitude
+ * is chosen to spend the same SSIM loss `ssimLoss` everywhere, capped by `max` (visibility) and scaled down globally
+ * if the RMS change would exceed `rms` (PSNR ≥ 42 dB ⇔ RMS ≤ 2.0).
+ */
+export const MASK = { ssimLoss: 0.011, max: 3.2, min: 0.6, rms: 1.85 };
+const C2 = (0.03 * 255) ** 2;
+
+/** Working size for an image: area clamp(W·H/8, 40k, 90k), never upsampled. */
+export function workingSize(width: number, height: number): { w: number; h: number } {
+  const area = width * height;
+  const target = Math.min(WORK_AREA_MAX, Math.max(WORK_AREA_MIN, area / 8));
+  const f = Math.min(1, Math.sqrt(target / area));
+  return { w: Math.max(1, Math.round(width * f)), h: Math.max(1, Math.round(height * f)) };
+}
+
+/** Computes the working-resolution residual (luma delta) for an image. */
+export function workingResidual(img: Pixels, chips: Float32Array, strength: number): { w: number; h: number; res: Float32Array } {
+  const { w, h } = workingSize(img.width, img.height);
+  // Luma at working size, via integer blocks (sparse) then a bilinear resize; `fine` = texture inside each block.
+  const k = Math.max(1, Math.floor(Math.min(img.width / w, img.height / h)));
+  const fineK = new Float32Array(Math.floor(img.width / k) * Math.floor(img.height / k));
+  const lk = lumaBlocks(img, k, fineK);
+  const lw = resize(lk, w, h);
+  const fw = resize({ width: lk.width, height: lk.height, data: fineK }, w, h).data;
+  // Coarse activity: local standard deviation over 5×5 working pixels.
+  const m1 = boxMean(lw, 2);
+  const sq = new Float32Array(w * h);
+  for (let i = 0; i < w * h; i++) sq[i] = lw.data[i]! * lw.data[i]!;
+  const m2 = boxMean({ width: w, height: h, data: sq }, 2);
+  const amp = new Float32Array(w * h);
+  const chipFull = (CHIP * img.width) / w;
+  const g = Math.min(1, 9 / (chipFull * chipFull));
+  const wc = Math.min(1, 16 / (k * k)); // coarse (5 working px) variance counts only where that is near SSIM's window
+  for (let i = 0; i < w * h; i++) {
+    const coarse = Math.max(0, m2[i]! - m1[i]! * m1[i]!);
+    const fine = fw[i]!;
+    const varLoc = fine * fine + wc * coarse;
+    // 0.64: mean square of the bilinearly upsampled ±1 chip pattern.
+    const a = Math.sqrt((MASK.ssimLoss * (2 * varLoc + C2)) / (0.64 * g));
+    amp[i] = Math.max(MASK.min, Math.min(MASK.max, a));
+  }
+  // Global cap on the RMS change (PSNR).
+  let ms = 0;
+  for (let i = 0; i < w * h; i++) ms += amp[i]! * amp[i]!;
+  const rmsChange = Math.sqrt((0.64 * ms) / (w * h)) * strength;
+  if (rmsChange > MASK.rms) for (let i = 0; i < w * h; i++) amp[i]! *= MASK.rms / rmsChange;
+  const ampS = boxMean({ width: w, height: h, data: amp }, 1);
+  const res = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const cy = ((y % TILE) / CHIP) | 0;
+    for (let x = 0; x < w; x++) {
+      const cx = ((x % TILE) / CHIP) | 0;
+      // Avoid pushing saturated pixels further (clipping would only cost PSNR).
+      res[y * w + x] = strength * ampS[y * w + x]! * chips[cy * CHIPS_PER_SIDE + cx]!;
+    }
+  }
+  return { w, h, res };
+}
+
+/** Adds the upsampled working residual to every colour channel (alpha untouched), into a new buffer. */
+export function addResidual(img: Pixels, w: number, h: number, res: Float32Array): Uint8Array {
+  const W = img.width;
+  const H = img.height;
+  const c = img.channels;
+  const out = new Uint8ClampedArray(img.data.length);
+  const src = img.data;
+  const sx = w / W;
+  const sy = h / H;
+  const x0s = new Int32Array(W);
+  const fxs = new Float32Array(W);
+  for (let X = 0; X < W; X++) {
+    let x = (X + 0.5) * sx - 0.5;
+    if (x < 0) x = 0;
+    if (x > w - 1) x = w - 1;
+    const x0 = Math.min(Math.floor(x), Math.max(0, w - 2));
+    x0s[X] = x0;
+    fxs[X] = x - x0;
+  }
+  const row = new Float32Array(w + 1);
+  for (let Y = 0; Y < H; Y++) {
+    let y = (Y + 0.5) * sy - 0.5;
+    if (y < 0) y = 0;
+    if (y > h - 1) y = h - 1;
+    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
+    const y1 = Math.min(h - 1, y0 + 1);
+    const fy = y - y0;
+    const r0 = y0 * w;
+    const r1 = y1 * w;
+    for (let x = 0; x < w; x++) row[x] = res[r0 + x]! + (res[r1 + x]! - res[r0 + x]!) * fy;
+    row[w] = row[w - 1]!;
+    let p = Y * W * c;
+    if (c === 3) {
+      for (let X = 0; X < W; X++, p += 3) {
+        const x0 = x0s[X]!;
+        const a = row[x0]!;
+        const d = a + (row[x0 + 1]! - a) * fxs[X]!;
+        out[p] = src[p]! + d;
+        out[p + 1] = src[p + 1]! + d;
+        out[p + 2] = src[p + 2]! + d;
+      }
+    } else {
+      for (let X = 0; X < W; X++, p += 4) {
+        const x0 = x0s[X]!;
+        const a = row[x0]!;
+        const d = a + (row[x0 + 1]! - a) * fxs[X]!;
+        out[p] = src[p]! + d;
+        out[p + 1] = src[p + 1]! + d;
+        out[p + 2] = src[p + 2]! + d;
+        out[p + 3] = src[p + 3]!;
+      }
+    }
+  }
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+}
+
+/** Chip values for a payload under a key. */
+export function payloadChips(secret: Uint8Array, payload: Uint8Array): Float32Array {
+  const layout = tileLayout(secret);
+  return tileChips(layout, convEncode(payloadToInfoBits(payload)));
+}

@@ -1,0 +1,103 @@
+/**
+ * A small in-place radix-2 complex FFT over Float64Array (real and imaginary parts in separate arrays).
+ * Written here rather than imported so the watermark stays dependency-free and deterministic across platforms.
+ */
+
+const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array; rev: Uint32Array }>();
+
+function tables(n: number): { cos: Float64Array; sin: Float64Array; rev: Uint32Array } {
+  let t = twiddleCache.get(n);
+  if (t) return t;
+  const cos = new Float64Array(n / 2);
+  const sin = new Float64Array(n / 2);
+  for (let i = 0; i < n / 2; i++) {
+    cos[i] = Math.cos((2 * Math.PI * i) / n);
+    sin[i] = -Math.sin((2 * Math.PI * i) / n);
+  }
+  const rev = new Uint32Array(n);
+  const bits = Math.round(Math.log2(n));
+  for (let i = 0; i < n; i++) {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+    rev[i] = r;
+  }
+  t = { cos, sin, rev };
+  twiddleCache.set(n, t);
+  return t;
+}
+
+/** True when n is a power of two (the only sizes this FFT accepts). */
+export function isPow2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** Smallest power of two ≥ n. */
+export function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/**
+ * In-place FFT of `n` complex values starting at `off` with `stride` (so rows and columns of a 2-D array can be
+ * transformed without copying). `inverse` computes the unnormalised inverse transform.
+ */
+export function fft1(re: Float64Array, im: Float64Array, n: number, off: number, stride: number, inverse: boolean): void {
+  const { cos, sin, rev } = tables(n);
+  for (let i = 0; i < n; i++) {
+    const j = rev[i]!;
+    if (j > i) {
+      const a = off + i * stride;
+      const b = off + j * stride;
+      const tr = re[a]!;
+      re[a] = re[b]!;
+      re[b] = tr;
+      const ti = im[a]!;
+      im[a] = im[b]!;
+      im[b] = ti;
+    }
+  }
+  const sgn = inverse ? -1 : 1;
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    const step = n / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = cos[k * step]!;
+        const wi = sgn * sin[k * step]!;
+        const a = off + (start + k) * stride;
+        const b = a + half * stride;
+        const br = re[b]!;
+        const bi = im[b]!;
+        const xr = br * wr - bi * wi;
+        const xi = br * wi + bi * wr;
+        const ar = re[a]!;
+        const ai = im[a]!;
+        re[b] = ar - xr;
+        im[b] = ai - xi;
+        re[a] = ar + xr;
+        im[a] = ai + xi;
+      }
+    }
+  }
+}
+
+/** In-place transpose of an n×m row-major array into m×n (via a scratch copy). */
+function transpose(a: Float64Array, w: number, h: number, scratch: Float64Array): void {
+  scratch.set(a.subarray(0, w * h));
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) a[x * h + y] = scratch[y * w + x]!;
+}
+
+/**
+ * In-place 2-D FFT of a w×h complex array stored row-major (w and h powers of two). Columns are transformed as rows
+ * of the transposed array (cache friendly). `rowsUsed` (forward only) skips rows known to be zero.
+ */
+export function fft2(re: Float64Array, im: Float64Array, w: number, h: number, inverse: boolean, rowsUsed = h): void {
+  for (let y = 0; y < rowsUsed; y++) fft1(re, im, w, y * w, 1, inverse);
+  const scratch = new Float64Array(w * h);
+  transpose(re, w, h, scratch);
+  transpose(im, w, h, scratch);
+  for (let x = 0; x < w; x++) fft1(re, im, h, x * h, 1, inverse);
+  transpose(re, h, w, scratch);
+  transpose(im, h, w, scratch);
+}

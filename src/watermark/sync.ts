@@ -1,0 +1,216 @@
+/**
+ * Geometric synchronisation. The tiled mark makes the autocorrelation of the whitened image periodic: its peaks lie
+ * on the lattice B·n (n ∈ Z²) where the columns of B are the two tile vectors as seen in the image. Finding B gives
+ * scale, rotation (mod 90°), aspect change and shear at once, without the key; the remaining 8 dihedral ambiguities
+ * (90° turns, mirror) and the translation are resolved later by correlating with the keyed pilot.
+ */
+import { fft2, nextPow2 } from './fft.js';
+
+/** A 2×2 matrix [a b; c d] stored as [a, b, c, d] (columns are the lattice vectors). */
+export type Mat2 = [number, number, number, number];
+
+/** Z-scored autocorrelation of a whitened image (lags in [−maxLag, maxLag]²). */
+export interface Acf {
+  z: Float32Array;
+  /** Side of the lag window: index (vy + maxLag)·side + (vx + maxLag). */
+  side: number;
+  maxLag: number;
+  width: number;
+  height: number;
+}
+
+/** Autocorrelation via FFT, each lag divided by sqrt(overlap · mean power) so values are roughly z-scores. */
+export function autocorrelation(d: Float32Array, width: number, height: number, maxLag: number): Acf {
+  const nx = nextPow2(width + maxLag);
+  const ny = nextPow2(height + maxLag);
+  const re = new Float64Array(nx * ny);
+  const im = new Float64Array(nx * ny);
+  let power = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const v = d[y * width + x]!;
+      re[y * nx + x] = v;
+      power += v * v;
+    }
+  power /= width * height;
+  fft2(re, im, nx, ny, false, height);
+  for (let i = 0; i < nx * ny; i++) {
+    re[i] = re[i]! * re[i]! + im[i]! * im[i]!;
+    im[i] = 0;
+  }
+  fft2(re, im, nx, ny, true);
+  const side = 2 * maxLag + 1;
+  const z = new Float32Array(side * side);
+  const norm = 1 / (nx * ny);
+  for (let vy = -maxLag; vy <= maxLag; vy++) {
+    const oy = height - Math.abs(vy);
+    for (let vx = -maxLag; vx <= maxLag; vx++) {
+      const ox = width - Math.abs(vx);
+      const count = ox * oy;
+      const idx = ((vy + ny) % ny) * nx + ((vx + nx) % nx);
+      z[(vy + maxLag) * side + (vx + maxLag)] = count > 64 ? (re[idx]! * norm) / (power * Math.sqrt(count) + 1e-9) : 0;
+    }
+  }
+  return { z, side, maxLag, width, height };
+}
+
+function zAt(a: Acf, vx: number, vy: number): number {
+  const { maxLag, side } = a;
+  if (Math.abs(vx) > maxLag || Math.abs(vy) > maxLag) return 0;
+  return a.z[(vy + maxLag) * side + (vx + maxLag)]!;
+}
+
+/** Sub-pixel peak near (x, y): best integer lag within `r`, then a parabola through neighbours in x and y. */
+export function peakNear(a: Acf, x: number, y: number, r: number): { x: number; y: number; z: number } {
+  let bx = Math.round(x);
+  let by = Math.round(y);
+  let bz = -Infinity;
+  const cx = bx;
+  const cy = by;
+  for (let dy = -r; dy <= r; dy++)
+    for (let dx = -r; dx <= r; dx++) {
+      const v = zAt(a, cx + dx, cy + dy);
+      if (v > bz) {
+        bz = v;
+        bx = cx + dx;
+        by = cy + dy;
+      }
+    }
+  const l = zAt(a, bx - 1, by);
+  const rr = zAt(a, bx + 1, by);
+  const u = zAt(a, bx, by - 1);
+  const d = zAt(a, bx, by + 1);
+  const denx = l - 2 * bz + rr;
+  const deny = u - 2 * bz + d;
+  const ox = denx < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (l - rr)) / denx)) : 0;
+  const oy = deny < 0 ? Math.max(-0.5, Math.min(0.5, (0.5 * (u - d)) / deny)) : 0;
+  return { x: bx + ox, y: by + oy, z: bz };
+}
+
+function usable(a: Acf, x: number, y: number): boolean {
+  const ox = a.width - Math.abs(x);
+  const oy = a.height - Math.abs(y);
+  return Math.abs(x) <= a.maxLag - 2 && Math.abs(y) <= a.maxLag - 2 && ox * oy >= 0.12 * a.width * a.height && ox > 8 && oy > 8;
+}
+
+/** Mean z over the lattice points B·n, 0 < |n|∞ ≤ 2, that fall inside the usable lag window. */
+export function latticeScore(a: Acf, B: Mat2): number {
+  let s = 0;
+  let k = 0;
+  for (let n2 = 0; n2 <= 2; n2++)
+    for (let n1 = -2; n1 <= 2; n1++) {
+      if (n2 === 0 && n1 <= 0) continue;
+      const x = B[0] * n1 + B[1] * n2;
+      const y = B[2] * n1 + B[3] * n2;
+      if (!usable(a, x, y)) continue;
+      s += peakNear(a, x, y, 1).z;
+      k++;
+    }
+  return k >= 2 ? s / k : -Infinity;
+}
+
+/** Least-squares refinement of B from sub-pixel peaks at B·n, |n|∞ ≤ 3 (peaks weaker than z 2.5 ignored). */
+export function refineLattice(a: Acf, B: Mat2): Mat2 {
+  let spx = 0, spy = 0, sqx = 0, sqy = 0; // Σ w p n1, Σ w p n2 (x and y rows)
+  let s11 = 0, s12 = 0, s22 = 0;
+  let spx2 = 0, spy2 = 0;
+  let used = 0;
+  for (let n2 = 0; n2 <= 3; n2++)
+    for (let n1 = -3; n1 <= 3; n1++) {
+      if (n2 === 0 && n1 <= 0) continue;
+      const x = B[0] * n1 + B[1] * n2;
+      const y = B[2] * n1 + B[3] * n2;
+      if (!usable(a, x, y)) continue;
+      const p = peakNear(a, x, y, 1);
+      if (p.z < 2.5) continue;
+      const w = p.z;
+      spx += w * p.x * n1;
+      spx2 += w * p.x * n2;
+      spy += w * p.y * n1;
+      spy2 += w * p.y * n2;
+      s11 += w * n1 * n1;
+      s12 += w * n1 * n2;
+      s22 += w * n2 * n2;
+      used++;
+    }
+  void sqx;
+  void sqy;
+  const det = s11 * s22 - s12 * s12;
+  if (used < 3 || Math.abs(det) < 1e-9) return B;
+  // B = P Nᵀ (N Nᵀ)⁻¹ with (N Nᵀ)⁻¹ = [s22 −s12; −s12 s11]/det.
+  const a0 = (spx * s22 - spx2 * s12) / det;
+  const b0 = (-spx * s12 + spx2 * s11) / det;
+  const c0 = (spy * s22 - spy2 * s12) / det;
+  const d0 = (-spy * s12 + spy2 * s11) / det;
+  const nb: Mat2 = [a0, b0, c0, d0];
+  // Reject a refinement that moved far (a wrong peak pulled it).
+  const move = Math.hypot(nb[0] - B[0], nb[1] - B[1], nb[2] - B[2], nb[3] - B[3]);
+  return move < 0.15 * Math.hypot(B[0], B[2]) ? nb : B;
+}
+
+/**
+ * Candidate lattices, best first: local maxima of the autocorrelation in the half plane with radius in
+ * [minR, maxR] each propose a basis (v, its partner near v rotated 90°); the basis is scored by the mean z over
+ * its lattice points, and half-size lattices are proposed too (a peak at twice the period is also a lattice point).
+ */
+export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: number): { B: Mat2; score: number }[] {
+  const { maxLag, side, z } = a;
+  const peaks: { x: number; y: number; z: number }[] = [];
+  for (let vy = 0; vy <= maxLag - 1; vy++)
+    for (let vx = -maxLag + 1; vx <= maxLag - 1; vx++) {
+      if (vy === 0 && vx <= 0) continue;
+      const r = Math.hypot(vx, vy);
+      if (r < minR || r > maxR || !usable(a, vx, vy)) continue;
+      const v = z[(vy + maxLag) * side + (vx + maxLag)]!;
+      if (v < 2.5) continue;
+      let isMax = true;
+      for (let dy = -2; dy <= 2 && isMax; dy++)
+        for (let dx = -2; dx <= 2; dx++) {
+          if ((dx || dy) && zAt(a, vx + dx, vy + dy) > v) {
+            isMax = false;
+            break;
+          }
+        }
+      if (isMax) peaks.push({ x: vx, y: vy, z: v });
+    }
+  peaks.sort((p, q) => q.z - p.z);
+  const top = peaks.slice(0, 24);
+  const cands: { B: Mat2; score: number }[] = [];
+  const consider = (B: Mat2): void => {
+    const det = B[0] * B[3] - B[1] * B[2];
+    const l1 = Math.hypot(B[0], B[2]);
+    const l2 = Math.hypot(B[1], B[3]);
+    if (l1 < minR * 0.9 || l2 < minR * 0.9 || Math.abs(det) < 0.6 * l1 * l2) return;
+    const Br = refineLattice(a, B);
+    const score = latticeScore(a, Br);
+    if (Number.isFinite(score)) cands.push({ B: Br, score });
+  };
+  for (const p of top) {
+    const q = peakNear(a, -p.y, p.x, Math.max(2, Math.round(0.1 * Math.hypot(p.x, p.y))));
+    const B: Mat2 = [p.x, q.x, p.y, q.y];
+    consider(B);
+    consider([B[0] / 2, B[1] / 2, B[2] / 2, B[3] / 2]);
+  }
+  cands.sort((p, q) => q.score - p.score);
+  // Drop duplicates (same lattice up to sign/swap of basis vectors).
+  const out: { B: Mat2; score: number }[] = [];
+  for (const c of cands) {
+    const dup = out.some((o) => sameLattice(o.B, c.B));
+    if (!dup) out.push(c);
+    if (out.length >= maxCandidates) break;
+  }
+  return out;
+}
+
+function sameLattice(A: Mat2, B: Mat2): boolean {
+  // Express B's columns in A's basis; same lattice if the coefficients are integers with |det| = 1.
+  const det = A[0] * A[3] - A[1] * A[2];
+  if (Math.abs(det) < 1e-9) return false;
+  const inv = [A[3] / det, -A[1] / det, -A[2] / det, A[0] / det];
+  const c11 = inv[0]! * B[0] + inv[1]! * B[2];
+  const c21 = inv[2]! * B[0] + inv[3]! * B[2];
+  const c12 = inv[0]! * B[1] + inv[1]! * B[3];
+  const c22 = inv[2]! * B[1] + inv[3]! * B[3];
+  const near = (v: number): boolean => Math.abs(v - Math.round(v)) < 0.15;
+  return near(c11) && near(c21) && near(c12) && near(c22) && Math.abs(Math.round(c11) * Math.round(c22) - Math.round(c12) * Math.round(c21)) === 1;
+}

@@ -1,0 +1,34 @@
+/**
+ * Whitening for detection: subtract a 5×5 local mean (removes the image's strong low frequencies, which are noise
+ * for the detector) and divide by the local RMS (so edges and text do not dominate the correlations), clipped.
+ */
+import type { Plane } from '../image/planes.js';
+import { boxMean } from '../image/resample.js';
+
+/** Whitened copy of `p`; pixels not `valid` (and within 3 px of them) are set to 0. */
+export function whiten(p: Plane, valid?: Uint8Array): Float32Array {
+  const n = p.width * p.height;
+  const m = boxMean(p, 2);
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) d[i] = p.data[i]! - m[i]!;
+  const sq = new Float32Array(n);
+  for (let i = 0; i < n; i++) sq[i] = d[i]! * d[i]!;
+  const e = boxMean({ width: p.width, height: p.height, data: sq }, 4);
+  let keep: Float32Array | undefined;
+  if (valid) {
+    const vf = new Float32Array(n);
+    for (let i = 0; i < n; i++) vf[i] = valid[i]!;
+    keep = boxMean({ width: p.width, height: p.height, data: vf }, 3);
+  }
+  for (let i = 0; i < n; i++) {
+    if (keep && keep[i]! < 0.999) {
+      d[i] = 0;
+      continue;
+    }
+    let v = d[i]! / (Math.sqrt(Math.max(0, e[i]!)) + 1.5);
+    if (v > 3) v = 3;
+    else if (v < -3) v = -3;
+    d[i] = v;
+  }
+  return d;
+}

@@ -48,25 +48,25 @@ function originalSeq(e: AuditRow): number | null {
  * hash), an entry moved from elsewhere (reordered), an entry slipped in (inserted, later entries renumbered), or an
  * entry taken out (removed, later entries renumbered).
  */
-function diagnose(e: AuditRow, head: string, seen: Map<string, number>, ahead: AuditRow[]): [ProblemKind, string] {
+function diagnose(e: AuditRow, head: string, seen: Map<string, number>, ahead: AuditRow[]): [number, ProblemKind, string] {
   const intact = entryHash(e.prevHash, e.seq, e) === e.hash;
   const orig = intact ? e.seq : originalSeq(e);
   const next = ahead[0];
   if (orig === null && next && next.prevHash === head && entryHash(next.prevHash, next.seq - 1, next) === next.hash) {
-    return ['inserted', `entry #${e.seq} was inserted (the entry after it continues the chain from #${e.seq - 1})`];
+    return [e.seq, 'inserted', `entry #${e.seq} was inserted (the entry after it continues the chain from #${e.seq - 1})`];
   }
-  if (orig === null) return ['altered', `entry #${e.seq} was altered (its content no longer matches its hash)`];
+  if (orig === null) return [e.seq, 'altered', `entry #${e.seq} was altered (its content no longer matches its hash)`];
   const predecessorAt = seen.get(e.prevHash);
   if (orig < e.seq && predecessorAt !== undefined && predecessorAt === e.seq - 2) {
-    return ['inserted', `entry #${e.seq - 1} was inserted (it is not part of the original chain; later entries were renumbered)`];
+    return [e.seq - 1, 'inserted', `entry #${e.seq - 1} was inserted (it is not part of the original chain; later entries were renumbered)`];
   }
   if (orig === e.seq && predecessorAt === undefined) {
-    return ['inserted', `entry #${e.seq} does not follow the entry before it: an entry was inserted before it`];
+    return [e.seq, 'inserted', `entry #${e.seq} does not follow the entry before it: an entry was inserted before it`];
   }
   if (orig > e.seq && predecessorAt === undefined && !ahead.some((a) => a.prevHash === head)) {
-    return ['removed', `${orig - e.seq === 1 ? `an entry` : `${orig - e.seq} entries`} before #${e.seq} were removed and later entries renumbered (this entry was written as #${orig})`];
+    return [e.seq, 'removed', `${orig - e.seq === 1 ? `an entry` : `${orig - e.seq} entries`} before #${e.seq} were removed and later entries renumbered (this entry was written as #${orig})`];
   }
-  return ['reordered', `entry #${e.seq} is out of order (it was written as #${orig})`];
+  return [e.seq, 'reordered', `entry #${e.seq} is out of order (it was written as #${orig})`];
 }
 
 /** Outcome of {@link AuditLog.verify}. */
@@ -147,7 +147,7 @@ export class AuditLog {
         count++;
         if (e.seq > expected) return fail(expected, 'removed', `entry #${expected}${e.seq - expected > 1 ? `–#${e.seq - 1}` : ''} was removed (the log jumps from #${expected - 1} to #${e.seq})`);
         if (e.prevHash !== prevHash || entryHash(e.prevHash, e.seq, e) !== e.hash) {
-          return fail(e.seq, ...diagnose(e, prevHash, seen, page.slice(i + 1, i + 1 + REORDER_WINDOW)));
+          return fail(...diagnose(e, prevHash, seen, page.slice(i + 1, i + 1 + REORDER_WINDOW)));
         }
         const cp = cpBySeq.get(e.seq);
         if (cp) {

@@ -12,8 +12,8 @@
 import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
 import { halve, resize, sampleAffine } from '../image/resample.js';
 import { fft2 } from './fft.js';
-import { CHIP, CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
-import { CODED_BITS, CRC_BITS, INFO_BITS, infoBitsToPayload, viterbiDecode } from './payload.js';
+import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
+import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, type Mat2 } from './sync.js';
 import { whiten } from './whiten.js';
 
@@ -329,7 +329,6 @@ export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
   // Diagnostic: agreement of data chips with the re-encoded word.
   let agree = 0;
   let n = 0;
-  const { convEncode } = PAYLOAD_CODEC;
   const coded = convEncode(info);
   for (let c = 0; c < CHIPS; c++) {
     const r = layout.role[c]!;
@@ -341,6 +340,3 @@ export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
   return { ...base, detected: true, payload, fpBound: fp, confidence: 1 - fp, chipAgreement: agree / n };
 }
 
-import { convEncode } from './payload.js';
-const PAYLOAD_CODEC = { convEncode };
-void CHIP;

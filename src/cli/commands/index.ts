@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
 import { registerRecordsCommands } from './records.js';
+import { registerWatermarkCommands } from './watermark.js';
 
 /** Registers every command group on the root program. Each group lives in its own file beside this one. */
 export function registerCommands(program: Command): void {
   registerAdminCommands(program);
   registerRecordsCommands(program);
+  registerWatermarkCommands(program);
 }

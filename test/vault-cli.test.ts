@@ -26,7 +26,7 @@ async function makeImportDir(): Promise<{ dir: string; images: Buffer[] }> {
   mkdirSync(join(dir, 'C-200'));
   mkdirSync(join(dir, 'C-300'));
   mkdirSync(join(dir, '..hidden'));
-  const front = await noiseImage(320, 200, 11, 'jpeg');
+  const front = await noiseImage(760, 560, 11, 'jpeg');
   const selfie = await noiseImage(240, 240, 12, 'png');
   const other = await noiseImage(200, 260, 13, 'webp');
   writeFileSync(join(dir, 'C-100', 'id_front.jpg'), front);
@@ -103,9 +103,12 @@ test('vault CLI end to end: init, import with bad files, lookup, read with purpo
   assert.deepEqual(find(['--name', 'zoe bronte kowalczyk', '--dob', '1987-06-06']), []);
 
   const out = join(tempDir('out'), 'front.jpg');
-  const exp = tm(['records', 'export-image', 'C-100', 'id_front', out, '--purpose', 'vendor re-check'], env);
+  const exp = tm(['records', 'export-image', 'C-100', 'id_front', out, '--purpose', 'vendor re-check', '--json'], env);
   assert.equal(exp.status, 0, exp.stderr);
   assert.ok(existsSync(out));
+  const mark = tm(['watermark', 'detect', out, '--json'], env).json<{ detected: boolean; payload: string }>();
+  assert.equal(mark.detected, true, 'every export carries a mark');
+  assert.equal(mark.payload, exp.json<{ payload: string }>().payload);
   assert.equal(tm(['records', 'export-image', 'C-100', 'id_front', out, '--purpose', 'again'], env).status, 2, 'never overwrites');
 
   // Privacy: nothing under the home holds PII or image bytes in plaintext.
@@ -128,7 +131,7 @@ test('vault CLI end to end: init, import with bad files, lookup, read with purpo
   assert.deepEqual(after.fields, {});
   assert.deepEqual(find(['--document-number', PERSON.document_number]), []);
   const trail = tm(['audit', 'show', '--subject', 'C-100', '--json'], env).json<{ entries: { action: string; purpose: string | null }[] }>().entries;
-  assert.deepEqual(trail.map((e) => e.action), ['subject.create', 'image.create', 'image.create', 'subject.read', 'image.export', 'subject.read', 'subject.erase', 'subject.read']);
+  assert.deepEqual(trail.map((e) => e.action), ['subject.create', 'image.create', 'image.create', 'subject.read', 'image.export', 'release.item', 'subject.read', 'subject.erase', 'subject.read']);
   assert.ok(!JSON.stringify(trail).includes('Zoë'), 'tombstone without PII');
 
   const doctor = tm(['doctor', '--json'], env);

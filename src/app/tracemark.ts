@@ -7,6 +7,10 @@ import { FsBlobStore } from '../storage/blobs/fs.js';
 import { LocalKeyring } from '../storage/keys/local-keyring.js';
 import type { AuditStore, RecordStore, StoreLifecycle } from '../storage/records/record-store.js';
 import { SqliteStore } from '../storage/records/sqlite.js';
+import type { ReleaseStore } from '../storage/records/release-store.js';
+import { SqliteReleaseStore } from '../storage/records/sqlite-releases.js';
+import { generateWatermarkKey, readWatermarkKeyFile, writeWatermarkKeyFile, type WatermarkKey } from '../watermark/index.js';
+import { ReleaseService } from '../vault/release-service.js';
 import { DoctorService } from '../vault/doctor-service.js';
 import { ImportService } from '../vault/import-service.js';
 import { KeysService } from '../vault/keys-service.js';
@@ -22,17 +26,19 @@ export interface Tracemark {
   importer: ImportService;
   keys: KeysService;
   doctor: DoctorService;
+  releases: ReleaseService;
   audit: AuditLog;
   /** Path of the vault's watermark key file. */
   watermarkKeyPath: string;
   /** Lower-level handles for sibling modules wired here (hash index, releases). */
-  stores: { records: RecordStore; audit: AuditStore; blobs: BlobStore; sqlite: SqliteStore | null };
+  stores: { records: RecordStore; audit: AuditStore; releases: ReleaseStore; blobs: BlobStore; sqlite: SqliteStore | null };
   /** Writes a final signed checkpoint and closes connections. */
   close(): Promise<void>;
 }
 
 interface Backends {
   records: RecordStore & AuditStore & StoreLifecycle;
+  releases: ReleaseStore;
   sqlite: SqliteStore | null;
   blobs: BlobStore;
   keyring: LocalKeyring;
@@ -40,12 +46,16 @@ interface Backends {
 
 async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<Backends> {
   let records: RecordStore & AuditStore & StoreLifecycle;
+  let releases: ReleaseStore;
   let sqlite: SqliteStore | null = null;
   switch (m.records.kind) {
-    case 'sqlite':
-      sqlite = new SqliteStore(join(config.home, m.records.path));
-      records = sqlite;
+    case 'sqlite': {
+      const store = new SqliteStore(join(config.home, m.records.path));
+      sqlite = store;
+      records = store;
+      releases = new SqliteReleaseStore(store.db, (a) => store.appendInTx(a));
       break;
+    }
     default:
       m.records.kind satisfies never;
       throw new Error('unreachable');
@@ -69,7 +79,7 @@ async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<B
       throw new Error('unreachable');
   }
   await records.migrate();
-  return { records, sqlite, blobs, keyring };
+  return { records, releases, sqlite, blobs, keyring };
 }
 
 /** Opens an existing vault home. */
@@ -81,13 +91,19 @@ export async function openTracemark(config: TracemarkConfig): Promise<Tracemark>
   const hooks: ImageStoredHook[] = [];
   const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
   const records = new RecordsService({ records: b.records, blobs: b.blobs, keys: b.keyring, audit, limits, hooks });
+  const watermarkKeyPath = join(config.home, manifest.watermarkKeyPath);
+  let wmKey: Promise<WatermarkKey> | null = null;
+  const releases = new ReleaseService({
+    records: b.records, releases: b.releases, service: records, audit, limits, actor: config.actor,
+    watermarkKey: () => (wmKey ??= readWatermarkKeyFile(watermarkKeyPath)),
+  });
   const t: Omit<Tracemark, 'close'> = {
-    config, manifest, log, records, audit,
+    config, manifest, log, records, audit, releases,
     importer: new ImportService(records, log),
     keys: new KeysService(b.keyring, b.records, audit),
     doctor: new DoctorService(b.records, b.blobs, records, audit),
-    watermarkKeyPath: join(config.home, manifest.watermarkKeyPath),
-    stores: { records: b.records, audit: b.records, blobs: b.blobs, sqlite: b.sqlite },
+    watermarkKeyPath,
+    stores: { records: b.records, audit: b.records, releases: b.releases, blobs: b.blobs, sqlite: b.sqlite },
   };
   return {
     ...t,
@@ -103,6 +119,7 @@ export async function initTracemark(config: TracemarkConfig, extraInit: ((t: Tra
   const manifest = localManifest();
   await createHome(config.home, manifest);
   await LocalKeyring.create(join(config.home, manifest.keys.path), config.passphrase);
+  await writeWatermarkKeyFile(join(config.home, manifest.watermarkKeyPath), generateWatermarkKey());
   const t = await openTracemark(config);
   try {
     await t.audit.record('vault.init', null, { details: { records: manifest.records.kind, blobs: manifest.blobs.kind, keys: manifest.keys.kind, passphrase: config.passphrase !== undefined } });

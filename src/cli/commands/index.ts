@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { registerAdminCommands } from './admin.js';
+import { registerKycCommands } from './kyc.js';
 import { registerRecordsCommands } from './records.js';
+import { registerReleaseCommands } from './releases.js';
 import { registerWatermarkCommands } from './watermark.js';
 
 /** Registers every command group on the root program. Each group lives in its own file beside this one. */
 export function registerCommands(program: Command): void {
   registerAdminCommands(program);
+  registerKycCommands(program);
   registerRecordsCommands(program);
+  registerReleaseCommands(program);
   registerWatermarkCommands(program);
 }

@@ -79,34 +79,34 @@ export function registerRecordsCommands(program: Command): void {
 
   records
     .command('export-image <id-or-ref> <kind-or-image-id> <out>')
-    .description('write a copy of an image (requires --purpose; audited)')
+    .description('write a watermarked copy of an image, marked for you (requires --purpose; audited)')
     .option('--purpose <why>', 'why the copy is needed (recorded in the audit log)')
     .action(action(async (id: string, kindOrImage: string, out: string, opts: { purpose?: string }, cmd: Command) => {
-      if (!kindOrImage.startsWith('img_')) parseImageKind(kindOrImage);
+      const purpose = requirePurpose(opts.purpose);
       const r = await withVault(cmd, async (t) => {
-        const purpose = requirePurpose(opts.purpose);
         const { subject, image } = await t.records.findImage(id, kindOrImage);
-        // Claim the output path first, so a refused export never decrypts (nor audits) anything.
-        let fh;
-        try {
-          fh = await open(out, 'wx', 0o600);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TracemarkError('OUTPUT_EXISTS', `${out} already exists`, { kind: 'user', hint: 'Choose another output path; existing files are never overwritten.' });
-          throw new TracemarkError('OUTPUT_UNWRITABLE', `cannot create ${out}`, { kind: 'user' });
-        }
-        let bytes: Buffer;
-        try {
-          bytes = await t.records.readImage(image, { purpose, action: 'image.export', details: { out: 'file' } });
-          await fh.writeFile(bytes);
-          await fh.close();
-        } catch (err) {
-          await fh.close().catch(() => undefined);
-          await unlink(out).catch(() => undefined);
-          throw err;
-        }
-        return { subject: subject.ref, image: image.id, kind: image.kind, out, bytes: bytes.length };
+        return writeNew(out, async () => {
+          const copy = await t.releases.markedCopy(image, { recipient: await t.releases.staffRecipient(t.config.actor), purpose, channel: 'export' });
+          return { bytes: copy.bytes, info: { subject: subject.ref, image: image.id, kind: image.kind, out, payload: copy.payload, format: copy.ext } };
+        });
       });
-      output(cmd, r, () => `wrote ${r.kind} of ${r.subject} to ${r.out} (${r.bytes} bytes)`);
+      output(cmd, r, () => `wrote a watermarked copy of ${r.kind} of ${r.subject} to ${r.out} (payload ${r.payload}, ${r.bytes} bytes)`);
+    }));
+
+  records
+    .command('export-original <id-or-ref> <kind-or-image-id> <out>')
+    .description('ADMIN: write the unmarked original bytes (audited as an unmarked export; use only for legal hand-over)')
+    .option('--purpose <why>', 'legal reason for an unmarked copy (recorded in the audit log)')
+    .action(action(async (id: string, kindOrImage: string, out: string, opts: { purpose?: string }, cmd: Command) => {
+      const purpose = requirePurpose(opts.purpose);
+      const r = await withVault(cmd, async (t) => {
+        const { subject, image } = await t.records.findImage(id, kindOrImage);
+        return writeNew(out, async () => ({
+          bytes: await t.records.readImage(image, { purpose, action: 'image.export_original', details: { unmarked: true } }),
+          info: { subject: subject.ref, image: image.id, kind: image.kind, out, payload: null },
+        }));
+      });
+      output(cmd, r, () => `wrote the UNMARKED original ${r.kind} of ${r.subject} to ${r.out} (${r.bytes} bytes); audited`);
     }));
 
   records
@@ -117,4 +117,28 @@ export function registerRecordsCommands(program: Command): void {
       const r = await withVault(cmd, (t) => t.records.erase(id, opts.reason));
       output(cmd, { subject: r.subject.id, ref: r.subject.ref, status: 'erased', blobs_deleted: r.blobsDeleted }, () => `erased ${r.subject.ref} (${r.subject.id}); ${r.blobsDeleted} image blob(s) deleted; data key destroyed`);
     }));
+}
+
+/**
+ * Claims `out` first (never overwriting), then produces the bytes and writes them; on failure the claimed file is
+ * removed. A refused export therefore never decrypts, marks or audits anything.
+ */
+async function writeNew<T extends Record<string, unknown>>(out: string, produce: () => Promise<{ bytes: Buffer; info: T }>): Promise<T & { bytes: number }> {
+  let fh;
+  try {
+    fh = await open(out, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TracemarkError('OUTPUT_EXISTS', `${out} already exists`, { kind: 'user', hint: 'Choose another output path; existing files are never overwritten.' });
+    throw new TracemarkError('OUTPUT_UNWRITABLE', `cannot create ${out}`, { kind: 'user' });
+  }
+  try {
+    const { bytes, info } = await produce();
+    await fh.writeFile(bytes);
+    await fh.close();
+    return { ...info, bytes: bytes.length };
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(out).catch(() => undefined);
+    throw err;
+  }
 }

@@ -74,8 +74,8 @@ export class SqliteStore implements RecordStore, AuditStore, StoreLifecycle {
     if (this.db.open) this.db.close();
   }
 
-  /** Appends inside the caller's transaction. */
-  private appendInTx(audit: PendingAudit): AuditRow {
+  /** Appends inside the caller's transaction (shared with sibling stores on this connection). */
+  appendInTx(audit: PendingAudit): AuditRow {
     const head = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
     const row = audit.seal(audit.draft, head ?? null);
     this.db

@@ -85,4 +85,50 @@ CREATE TABLE audit_checkpoints (
 );
 `,
   },
+  {
+    id: '0002_releases',
+    sql: `
+CREATE TABLE recipients (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  service TEXT,
+  scope_kinds TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE recipient_contracts (
+  recipient_id TEXT NOT NULL REFERENCES recipients(id),
+  start_date TEXT NOT NULL,
+  end_date TEXT NOT NULL,
+  PRIMARY KEY (recipient_id, start_date, end_date)
+);
+CREATE TABLE releases (
+  id TEXT PRIMARY KEY,
+  recipient_id TEXT NOT NULL REFERENCES recipients(id),
+  created_at TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  channel TEXT NOT NULL
+);
+CREATE INDEX releases_recipient ON releases (recipient_id);
+CREATE TABLE release_items (
+  payload TEXT PRIMARY KEY,
+  release_id TEXT NOT NULL REFERENCES releases(id),
+  subject_id TEXT NOT NULL,
+  image_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX release_items_release ON release_items (release_id);
+CREATE TABLE holdings (
+  recipient_id TEXT NOT NULL REFERENCES recipients(id),
+  subject_id TEXT NOT NULL,
+  start_date TEXT NOT NULL,
+  end_date TEXT,
+  source TEXT NOT NULL,
+  PRIMARY KEY (recipient_id, subject_id, start_date, source)
+);
+CREATE INDEX holdings_subject ON holdings (subject_id);
+`,
+  },
 ];

@@ -152,7 +152,9 @@ export async function verifyKyc(input: KycInput, deps: KycDeps): Promise<KycResu
       if (duplicates.document_number.length) add({ code: 'DUPLICATE_DOCUMENT', message: `This document number is already used by ${duplicates.document_number.length} other subject(s): ${duplicates.document_number.join(', ')}.`, source: 'duplicates', severity: 'review' });
     }
     const probe = selfieQ.face ?? docQ.face;
-    if (probe) {
+    if (deps.duplicates.faceSearchUnavailable) {
+      add({ code: 'DUPLICATE_FACES_NOT_CHECKED', message: deps.duplicates.faceSearchUnavailable, source: 'duplicates', severity: 'review' });
+    } else if (probe) {
       duplicates.faces = (await deps.duplicates.searchFaces(probe.descriptor, 5)).filter((h) => h.id !== input.subjectId && h.distance <= DUPLICATE_FACE_MAX_DISTANCE).map((h) => ({ id: h.id, distance: Math.round(h.distance * 10000) / 10000 }));
       if (duplicates.faces.length) add({ code: 'DUPLICATE_FACE', message: `This face is already enrolled under ${duplicates.faces.length} other subject(s): ${duplicates.faces.map((h) => h.id).join(', ')}.`, source: 'duplicates', severity: 'review' });
     }

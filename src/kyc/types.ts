@@ -27,6 +27,8 @@ export interface DuplicateLookup {
   findByDocumentNumber(documentNumber: string): Promise<string[]>;
   /** The k nearest enrolled face descriptors (subject id + Euclidean distance), nearest first. */
   searchFaces(descriptor: Float32Array, k: number): Promise<FaceHit[]>;
+  /** Set when this store holds no face descriptors: face duplicates are then reported as not checked, with this why. */
+  readonly faceSearchUnavailable?: string;
 }
 
 /** Liveness outcome as reported in a result. */

@@ -15,9 +15,21 @@ import { normaliseMrzLines, parseMrz, type MrzData } from './mrz.js';
 const require = createRequire(import.meta.url);
 
 // tesseract.js ships typings, but only the calls below are used; a narrow structural type keeps them explicit.
+interface TessSymbol {
+  text: string;
+  confidence: number;
+  bbox: { x0: number; x1: number };
+}
+interface TessLine {
+  text: string;
+  words: Array<{ symbols: TessSymbol[] }>;
+}
+interface TessResult {
+  data: { text: string; blocks: Array<{ paragraphs: Array<{ lines: TessLine[] }> }> | null };
+}
 interface TessWorker {
   setParameters(p: Record<string, string>): Promise<unknown>;
-  recognize(image: Buffer): Promise<{ data: { text: string } }>;
+  recognize(image: Buffer, options: Record<string, unknown>, output: { text: boolean; blocks: boolean }): Promise<TessResult>;
   terminate(): Promise<unknown>;
 }
 interface TesseractModule {
@@ -118,6 +130,69 @@ export function mrzCandidateLines(text: string): string[] {
     .filter((l) => l.length >= 25 && /^[A-Z0-9<]+$/.test(l) && l.includes('<'));
 }
 
+/** One OCR'd character with its horizontal extent. */
+export interface OcrSymbol {
+  text: string;
+  confidence: number;
+  x0: number;
+  x1: number;
+}
+
+/**
+ * Snaps OCR'd characters onto the MRZ's fixed-pitch grid: the MRZ is monospaced, so each character owns one cell of
+ * (line width / character count). Two symbols in one cell (OCR read "O" as "O0") keep the more confident one; an
+ * empty cell becomes a filler. Lines whose length the OCR got wrong are thereby realigned.
+ */
+export function snapToGrid(symbols: readonly OcrSymbol[], chars: number): string {
+  const syms = symbols.filter((s) => s.text.length === 1 && MRZ_CHARS.includes(s.text));
+  if (syms.length === 0) return '<'.repeat(chars);
+  let x0 = Infinity;
+  let x1 = -Infinity;
+  for (const s of syms) {
+    x0 = Math.min(x0, s.x0);
+    x1 = Math.max(x1, s.x1);
+  }
+  const pitch = (x1 - x0) / chars;
+  const cells: Array<OcrSymbol | null> = new Array<OcrSymbol | null>(chars).fill(null);
+  for (const s of syms) {
+    const c = Math.max(0, Math.min(chars - 1, Math.floor(((s.x0 + s.x1) / 2 - x0) / pitch)));
+    const cur = cells[c];
+    if (!cur || s.confidence > cur.confidence) cells[c] = s;
+  }
+  return cells.map((c) => c?.text ?? '<').join('');
+}
+
+/** MRZ lines from tesseract's line/symbol output, snapped to the grid of the detected format. */
+export function mrzLinesFromOcr(lines: ReadonlyArray<{ text: string; symbols: readonly OcrSymbol[] }>): string[] | null {
+  const cands = lines.filter((l) => mrzCandidateLines(l.text).length === 1);
+  if (cands.length < 2) return null;
+  const len = (l: { text: string }) => l.text.replace(/\s+/g, '').length;
+  const last3 = cands.slice(-3);
+  let take: typeof cands;
+  let chars: number;
+  if (last3.length === 3 && last3.every((l) => len(l) <= 34)) {
+    take = last3;
+    chars = 30;
+  } else {
+    take = cands.slice(-2);
+    const mean = take.reduce((a, l) => a + len(l), 0) / take.length;
+    chars = Math.abs(mean - 44) < Math.abs(mean - 36) ? 44 : 36;
+  }
+  return take.map((l) => (l.symbols.length ? snapToGrid(l.symbols, chars) : l.text.replace(/\s+/g, '')));
+}
+
+async function ocrLines(w: TessWorker, png: Buffer): Promise<string[] | null> {
+  const r = await w.recognize(png, {}, { text: true, blocks: true });
+  const lines: Array<{ text: string; symbols: OcrSymbol[] }> = [];
+  for (const b of r.data.blocks ?? []) {
+    for (const p of b.paragraphs) {
+      for (const l of p.lines) lines.push({ text: l.text, symbols: l.words.flatMap((wd) => wd.symbols.map((s) => ({ text: s.text, confidence: s.confidence, x0: s.bbox.x0, x1: s.bbox.x1 }))) });
+    }
+  }
+  if (lines.length === 0) lines.push(...mrzCandidateLines(r.data.text).map((t) => ({ text: t, symbols: [] })));
+  return mrzLinesFromOcr(lines);
+}
+
 /** Result of reading the MRZ from an image. */
 export interface MrzReadResult {
   /** Parsed MRZ, or null when no MRZ could be read. */
@@ -133,26 +208,19 @@ export interface MrzReadResult {
  */
 export async function readMrz(raster: Raster, opts: { tessdata?: string; now?: Date } = {}): Promise<MrzReadResult> {
   const w = await getWorker(opts.tessdata ?? DEFAULT_TESSDATA);
-  let rawLines: string[] = [];
+  const parseOpts = { repairOcr: true, ...(opts.now ? { now: opts.now } : {}) };
+  let best: MrzReadResult | null = null;
   for (const from of [0.55, 0]) {
-    const { data } = await w.recognize(await mrzBand(raster, from));
-    const lines = mrzCandidateLines(data.text);
-    if (!normaliseMrzLines(lines)) continue;
-    rawLines = lines;
+    const lines = await ocrLines(w, await mrzBand(raster, from));
+    if (!lines) continue;
+    let mrz: MrzData;
     try {
-      const mrz = parseMrz(lines, { repairOcr: true, ...(opts.now ? { now: opts.now } : {}) });
-      if (mrz.valid || from === 0) return { mrz, rawLines, ocrVersion: MRZ_OCR_VERSION };
-      // An invalid read of the band: retry on the whole image, keep this one if that is not better.
-      const whole = await w.recognize(await mrzBand(raster, 0));
-      const lines2 = mrzCandidateLines(whole.data.text);
-      if (normaliseMrzLines(lines2)) {
-        const m2 = parseMrz(lines2, { repairOcr: true, ...(opts.now ? { now: opts.now } : {}) });
-        if (m2.valid || m2.invalidFields.length < mrz.invalidFields.length) return { mrz: m2, rawLines: lines2, ocrVersion: MRZ_OCR_VERSION };
-      }
-      return { mrz, rawLines, ocrVersion: MRZ_OCR_VERSION };
+      mrz = parseMrz(lines, parseOpts);
     } catch {
       continue;
     }
+    if (!best?.mrz || mrz.invalidFields.length < best.mrz.invalidFields.length) best = { mrz, rawLines: lines, ocrVersion: MRZ_OCR_VERSION };
+    if (mrz.valid) break;
   }
-  return { mrz: null, rawLines, ocrVersion: MRZ_OCR_VERSION };
+  return best ?? { mrz: null, rawLines: [], ocrVersion: MRZ_OCR_VERSION };
 }

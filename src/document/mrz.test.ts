@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMrz, normaliseMrzLines } from './mrz.js';
 import { crossCheck, namesMatch, mrzNameTokens } from './crosscheck.js';
-import { mrzCandidateLines, otsuThreshold } from './mrz-ocr.js';
+import { mrzCandidateLines, mrzLinesFromOcr, otsuThreshold, snapToGrid, type OcrSymbol } from './mrz-ocr.js';
 
 // ICAO 9303 specimens with the fictional state UTO replaced by SWE (issuing state is outside every check digit).
 const TD1 = ['I<SWED23145890<1233<<<<<<<<<<<', '7408122F1204159SWE<<<<<<<<<<<2', 'ERIKSSON<<ANNA<MARIA<<<<<<<<<<'];
@@ -72,4 +72,15 @@ test('MRZ candidate lines and Otsu threshold', () => {
   for (let i = 0; i < 1000; i++) g[i] = i < 300 ? 20 : 230;
   const t = otsuThreshold(g);
   assert.ok(t >= 20 && t < 230);
+});
+
+test('OCR symbols snap to the MRZ grid: a doubled character keeps the confident one, a missing one becomes <', () => {
+  const sym = (text: string, cell: number, confidence = 99, shift = 0): OcrSymbol => ({ text, confidence, x0: cell * 20 + 2 + shift, x1: cell * 20 + 18 + shift });
+  const line = 'POL<<'.split('').map((c, i) => sym(c, i));
+  line.splice(2, 0, sym('0', 1, 80, 6)); // "PO0L": an extra 0 overlapping the O
+  assert.equal(snapToGrid(line, 5), 'POL<<');
+  assert.equal(snapToGrid([sym('A', 0), sym('B', 2), sym('C', 3)], 4), 'A<BC');
+  const text = (s: string) => ({ text: s, symbols: [] as OcrSymbol[] });
+  assert.deepEqual(mrzLinesFromOcr([text('HELLO'), text(TD3[0] as string), text(TD3[1] as string)]), TD3);
+  assert.equal(mrzLinesFromOcr([text(TD3[0] as string)]), null);
 });

@@ -137,7 +137,14 @@ export function parseMrz(raw: readonly string[], opts: { repairOcr?: boolean; no
   const first = safeParse(norm.lines);
   if (!first) throw invalidArgument('mrz', 'a TD1, TD2 or TD3 MRZ', `${norm.format}-shaped text the parser rejects`);
   const { result, lines, corrections } = opts.repairOcr ? repair(norm.lines, first) : { result: first, lines: norm.lines, corrections: [] as string[] };
-  const auto = result.details.flatMap((d) => d.autocorrect.map((a) => `${a.line + 1}:${a.column + 1} ${a.original}→${a.corrected}`));
+  const autos = result.details.flatMap((d) => d.autocorrect);
+  const auto = autos.map((a) => `${a.line + 1}:${a.column + 1} ${a.original}→${a.corrected}`);
+  // Report the lines as the parser read them, i.e. with its letter/digit autocorrections applied.
+  const fixedLines = lines.map((l, i) => {
+    let out = l;
+    for (const a of autos) if (a.line === i) out = out.slice(0, a.column) + a.corrected + out.slice(a.column + 1);
+    return out;
+  });
   const f = result.fields;
   const now = opts.now ?? new Date();
   const fmt = result.format === 'TD1' || result.format === 'TD2' || result.format === 'TD3' ? result.format : norm.format;
@@ -155,6 +162,6 @@ export function parseMrz(raw: readonly string[], opts: { repairOcr?: boolean; no
     sex: sexOf(f.sex),
     invalidFields: result.details.filter((d) => !d.valid && d.field).map((d) => d.field as string),
     corrections: [...corrections, ...auto],
-    lines,
+    lines: fixedLines,
   };
 }

@@ -1,0 +1,305 @@
+/**
+ * Local features for what whole-image hashes miss (heavy crops, screenshots with borders, a card photographed inside a
+ * selfie, small rotations): ORB keypoints with 256-bit binary descriptors from OpenCV (`@techstark/opencv-js`, OpenCV
+ * compiled to WebAssembly, loaded lazily and offline), matched with a ratio test and verified geometrically by a
+ * RANSAC homography. The homography maps candidate (original) pixel coordinates to query (leaked copy) pixel
+ * coordinates, so an investigation can align the original onto the leak.
+ *
+ * Descriptors are 256-bit like PDQ, so the strongest ones of each image go into the same Hamming index for candidate
+ * retrieval (see src/match/retrieval.ts); the full feature set is stored per image and serialised with
+ * {@link serializeFeatures}.
+ */
+import { createRequire } from 'node:module';
+import { TracemarkError, invalidArgument } from '../core/errors.js';
+import type { Raster } from '../image/decode.js';
+import { popcount32 } from './hasher.js';
+
+/** Versioned id stored with serialised features; bump when extraction changes. */
+export const FEATURES_ALGO = 'orb-v1';
+
+/** Keypoints (in the source image's pixel coordinates) and their 32-byte ORB descriptors, strongest first. */
+export interface Features {
+  width: number;
+  height: number;
+  count: number;
+  /** x0, y0, x1, y1, … */
+  xy: Float32Array;
+  /** count × 32 bytes. */
+  desc: Uint8Array;
+}
+
+/** Extraction options. */
+export interface ExtractOptions {
+  /** Keypoints kept (default 600). */
+  maxFeatures?: number;
+  /** Images are analysed with their long side scaled down to at most this (default 800 px). */
+  workSide?: number;
+}
+
+/** Result of matching a query's features against a candidate's. */
+export interface FeatureMatch {
+  /** Ratio-test matches before geometry. */
+  matches: number;
+  /** Matches consistent with the RANSAC homography. */
+  inliers: number;
+  /** Row-major 3×3 homography mapping candidate pixel coords → query pixel coords, or null when none was found. */
+  homography: number[] | null;
+  /** 0–1 confidence: inliers relative to a strong match (40 inliers ≈ 1). */
+  score: number;
+}
+
+// Minimal structural types for the part of OpenCV.js used here (the package's own typings pull in another package).
+interface CvMat {
+  rows: number;
+  cols: number;
+  data: Uint8Array;
+  data32F: Float32Array;
+  data64F: Float64Array;
+  delete(): void;
+}
+interface CvKeyPoint {
+  pt: { x: number; y: number };
+  response: number;
+}
+interface CvKeyPointVector {
+  size(): number;
+  get(i: number): CvKeyPoint;
+  delete(): void;
+}
+interface CvOrb {
+  detectAndCompute(img: CvMat, mask: CvMat, kps: CvKeyPointVector, desc: CvMat): void;
+  delete(): void;
+}
+interface Cv {
+  Mat: new (rows?: number, cols?: number, type?: number) => CvMat;
+  KeyPointVector: new () => CvKeyPointVector;
+  ORB: new (nfeatures: number) => CvOrb;
+  Size: new (w: number, h: number) => unknown;
+  CV_8UC1: number;
+  CV_32FC2: number;
+  INTER_AREA: number;
+  RANSAC: number;
+  matFromArray(rows: number, cols: number, type: number, data: ArrayLike<number>): CvMat;
+  resize(src: CvMat, dst: CvMat, size: unknown, fx: number, fy: number, interpolation: number): void;
+  findHomography(src: CvMat, dst: CvMat, method: number, threshold: number, mask: CvMat): CvMat;
+}
+
+let cvPromise: Promise<Cv> | null = null;
+
+/**
+ * Loads OpenCV.js once (≈0.4 s, WebAssembly embedded in the package: no network). The Emscripten runtime installs
+ * process-level `uncaughtException`/`unhandledRejection` handlers when it loads; we remove the ones it added so that
+ * Tracemark's own error handling stays in charge.
+ */
+export function loadOpenCv(): Promise<Cv> {
+  if (!cvPromise) {
+    cvPromise = (async () => {
+      const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
+      // createRequire: the package is CommonJS and its module object is a thenable that must be awaited once.
+      const require = createRequire(import.meta.url);
+      let mod: unknown;
+      try {
+        mod = require('@techstark/opencv-js');
+      } catch (err) {
+        throw new TracemarkError('OPENCV_UNAVAILABLE', 'the OpenCV.js package could not be loaded', { kind: 'dependency', hint: 'Run npm ci; the package ships OpenCV as WebAssembly.', cause: err });
+      }
+      const cv = await new Promise<Cv>((resolve) => {
+        const m = mod as { Mat?: unknown; onRuntimeInitialized?: () => void };
+        if (m.Mat) resolve(mod as Cv);
+        else m.onRuntimeInitialized = () => resolve(mod as Cv);
+      });
+      for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.off('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.off('unhandledRejection', l);
+      return cv;
+    })();
+  }
+  return cvPromise;
+}
+
+/** Extracts ORB features from decoded pixels (async only because OpenCV loads lazily). */
+export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Promise<Features> {
+  const cv = await loadOpenCv();
+  const maxFeatures = opts.maxFeatures ?? 600;
+  const workSide = opts.workSide ?? 800;
+  if (r.width < 16 || r.height < 16) return { width: r.width, height: r.height, count: 0, xy: new Float32Array(0), desc: new Uint8Array(0) };
+  const { width, height, channels, data } = r;
+  const gray = new cv.Mat(height, width, cv.CV_8UC1);
+  const g = gray.data;
+  for (let i = 0, p = 0; i < width * height; i++, p += channels) g[i] = (77 * data[p]! + 150 * data[p + 1]! + 29 * data[p + 2]! + 128) >> 8;
+  const scale = Math.min(1, workSide / Math.max(width, height));
+  let work = gray;
+  if (scale < 1) {
+    work = new cv.Mat();
+    cv.resize(gray, work, new cv.Size(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))), 0, 0, cv.INTER_AREA);
+    gray.delete();
+  }
+  const orb = new cv.ORB(maxFeatures);
+  const kps = new cv.KeyPointVector();
+  const desc = new cv.Mat();
+  const mask = new cv.Mat();
+  try {
+    orb.detectAndCompute(work, mask, kps, desc);
+    const n = Math.min(kps.size(), desc.rows);
+    const order = Array.from({ length: n }, (_, i) => i);
+    const resp = order.map((i) => kps.get(i).response);
+    order.sort((a, b) => resp[b]! - resp[a]! || a - b);
+    const xy = new Float32Array(n * 2);
+    const d = new Uint8Array(n * 32);
+    const sx = width / work.cols;
+    const sy = height / work.rows;
+    order.forEach((k, i) => {
+      const kp = kps.get(k);
+      xy[2 * i] = (kp.pt.x + 0.5) * sx - 0.5;
+      xy[2 * i + 1] = (kp.pt.y + 0.5) * sy - 0.5;
+      d.set(desc.data.subarray(k * 32, k * 32 + 32), i * 32);
+    });
+    return { width, height, count: n, xy, desc: d };
+  } finally {
+    orb.delete();
+    kps.delete();
+    desc.delete();
+    mask.delete();
+    work.delete();
+  }
+}
+
+const MAGIC = 0x31464d54; // 'TMF1'
+
+/** Serialises features for storage: magic, width, height, count (u32 LE), then xy (f32 LE) and descriptors. */
+export function serializeFeatures(f: Features): Uint8Array {
+  const out = new Uint8Array(16 + f.count * 8 + f.count * 32);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(4, f.width, true);
+  dv.setUint32(8, f.height, true);
+  dv.setUint32(12, f.count, true);
+  for (let i = 0; i < f.count * 2; i++) dv.setFloat32(16 + i * 4, f.xy[i]!, true);
+  out.set(f.desc.subarray(0, f.count * 32), 16 + f.count * 8);
+  return out;
+}
+
+/** Inverse of {@link serializeFeatures}; rejects bytes that are not a features blob. */
+export function deserializeFeatures(bytes: Uint8Array): Features {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 16 || dv.getUint32(0, true) !== MAGIC) throw invalidArgument('features', `a ${FEATURES_ALGO} features blob`, `${bytes.length} bytes`);
+  const count = dv.getUint32(12, true);
+  if (bytes.length !== 16 + count * 40) throw invalidArgument('features', `${16 + count * 40} bytes for ${count} keypoints`, `${bytes.length} bytes`);
+  const xy = new Float32Array(count * 2);
+  for (let i = 0; i < count * 2; i++) xy[i] = dv.getFloat32(16 + i * 4, true);
+  return { width: dv.getUint32(4, true), height: dv.getUint32(8, true), count, xy, desc: bytes.slice(16 + count * 8) };
+}
+
+/** Descriptors as little-endian 32-bit words, for popcount matching. */
+function descWords(f: Features): Uint32Array {
+  const w = new Uint32Array(f.count * 8);
+  for (let i = 0; i < f.count * 8; i++) {
+    const o = i * 4;
+    w[i] = (f.desc[o]! | (f.desc[o + 1]! << 8) | (f.desc[o + 2]! << 16) | (f.desc[o + 3]! << 24)) >>> 0;
+  }
+  return w;
+}
+
+/** Matching options. */
+export interface MatchOptions {
+  /** Lowe ratio test: best distance < ratio × second best (default 0.8). */
+  ratio?: number;
+  /** Largest accepted descriptor distance (default 64 of 256 bits). */
+  maxDistance?: number;
+  /** Query descriptors to ignore (e.g. template features common to many vault images). */
+  ignoreQuery?: Uint8Array;
+}
+
+/**
+ * Matches query features against a candidate's: nearest-neighbour with ratio test, then a RANSAC homography
+ * (candidate → query). Returns the inlier count and the homography; no homography below 8 matches.
+ */
+export async function matchFeatures(query: Features, cand: Features, opts: MatchOptions = {}): Promise<FeatureMatch> {
+  const none: FeatureMatch = { matches: 0, inliers: 0, homography: null, score: 0 };
+  if (query.count < 8 || cand.count < 8) return none;
+  const ratio = opts.ratio ?? 0.8;
+  const maxD = opts.maxDistance ?? 64;
+  const qw = descWords(query);
+  const cw = descWords(cand);
+  const src: number[] = [];
+  const dst: number[] = [];
+  const usedCand = new Int32Array(cand.count).fill(-1);
+  const pairs: [number, number, number][] = [];
+  for (let i = 0; i < query.count; i++) {
+    if (opts.ignoreQuery?.[i]) continue;
+    let best = 257;
+    let second = 257;
+    let bj = -1;
+    const qo = i * 8;
+    for (let j = 0; j < cand.count; j++) {
+      const co = j * 8;
+      const d =
+        popcount32(qw[qo]! ^ cw[co]!) + popcount32(qw[qo + 1]! ^ cw[co + 1]!) + popcount32(qw[qo + 2]! ^ cw[co + 2]!) + popcount32(qw[qo + 3]! ^ cw[co + 3]!) +
+        popcount32(qw[qo + 4]! ^ cw[co + 4]!) + popcount32(qw[qo + 5]! ^ cw[co + 5]!) + popcount32(qw[qo + 6]! ^ cw[co + 6]!) + popcount32(qw[qo + 7]! ^ cw[co + 7]!);
+      if (d < best) {
+        second = best;
+        best = d;
+        bj = j;
+      } else if (d < second) second = d;
+    }
+    if (bj >= 0 && best <= maxD && best < ratio * second) pairs.push([i, bj, best]);
+  }
+  // One query point per candidate point (keep the closest), so a repeated texture cannot stack votes.
+  pairs.sort((a, b) => a[2] - b[2]);
+  for (const [i, j] of pairs) {
+    if (usedCand[j] !== -1) continue;
+    usedCand[j] = i;
+    src.push(cand.xy[2 * j]!, cand.xy[2 * j + 1]!);
+    dst.push(query.xy[2 * i]!, query.xy[2 * i + 1]!);
+  }
+  const m = src.length / 2;
+  if (m < 8) return { ...none, matches: m };
+  const cv = await loadOpenCv();
+  const s = cv.matFromArray(m, 1, cv.CV_32FC2, src);
+  const d = cv.matFromArray(m, 1, cv.CV_32FC2, dst);
+  const mask = new cv.Mat();
+  let H: CvMat | null = null;
+  try {
+    const thresh = Math.max(3, 0.006 * Math.max(query.width, query.height));
+    H = cv.findHomography(s, d, cv.RANSAC, thresh, mask);
+    if (H.rows !== 3 || H.cols !== 3) return { ...none, matches: m };
+    const h = Array.from(H.data64F);
+    let inliers = 0;
+    for (let i = 0; i < mask.rows; i++) if (mask.data[i]) inliers++;
+    if (!plausible(h, cand)) return { matches: m, inliers: 0, homography: null, score: 0 };
+    return { matches: m, inliers, homography: h, score: Math.min(1, inliers / 40) };
+  } finally {
+    s.delete();
+    d.delete();
+    mask.delete();
+    H?.delete();
+  }
+}
+
+/** Rejects degenerate homographies: the candidate's corners must map to a convex, non-mirrored, sane-sized quad. */
+function plausible(h: number[], cand: Features): boolean {
+  const pts: [number, number][] = [
+    [0, 0],
+    [cand.width, 0],
+    [cand.width, cand.height],
+    [0, cand.height],
+  ];
+  const q = pts.map(([x, y]) => {
+    const w = h[6]! * x + h[7]! * y + h[8]!;
+    return [(h[0]! * x + h[1]! * y + h[2]!) / w, (h[3]! * x + h[4]! * y + h[5]!) / w, w] as const;
+  });
+  if (q.some((p) => !(p[2] > 0) || !Number.isFinite(p[0]) || !Number.isFinite(p[1]))) return false;
+  let sign = 0;
+  let area = 0;
+  for (let i = 0; i < 4; i++) {
+    const a = q[i]!;
+    const b = q[(i + 1) % 4]!;
+    const c = q[(i + 2) % 4]!;
+    const cross = (b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]);
+    if (cross === 0 || (sign !== 0 && Math.sign(cross) !== sign)) return false;
+    sign = Math.sign(cross);
+    area += a[0] * b[1] - b[0] * a[1];
+  }
+  if (sign < 0) return false; // mirrored: mirrors are found by the PDQ dihedral hashes or by matching a flipped query
+  const ratio = Math.abs(area / 2) / (cand.width * cand.height);
+  return ratio > 1 / 400 && ratio < 400;
+}

@@ -1,0 +1,255 @@
+/**
+ * Finds the vault image a leaked copy came from: PDQ (8 dihedral variants, so rotated/mirrored copies are found)
+ * through the multi-index Hamming index, plus local-feature retrieval for crops, screenshots and cards photographed
+ * in selfies — the strongest ORB descriptors of every image sit in a second Hamming index, vote for candidate images,
+ * and each candidate is verified geometrically (RANSAC homography) against its stored full feature set.
+ *
+ * Only hashes and features are needed: the vault is never decrypted to search it.
+ */
+import type { Raster } from '../image/decode.js';
+import { createPdqHasher } from '../hash/pdq.js';
+import { FEATURES_ALGO, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type Features } from '../hash/features.js';
+import type { HashStore } from '../storage/hashes/hash-store.js';
+import { MihIndex } from './mih.js';
+import { DEFAULT_RADIUS } from './hamming-index.js';
+import { invalidArgument } from '../core/errors.js';
+
+/** Hash algorithm id of whole-image PDQ rows. */
+export const PDQ_ALGO = 'pdq-v1';
+/** Hash algorithm id of the indexed ORB descriptor rows (candidate retrieval only). */
+export const ORB_DESC_ALGO = 'orb-desc-v1';
+
+/** Tuning of retrieval and acceptance; the defaults are what bench:recall measured at 0 false matches. */
+export interface MatcherOptions {
+  /** ORB descriptors per image put in the index (default 96). */
+  indexedDescriptors?: number;
+  /** Radius for descriptor lookups (default 24 of 256 bits). */
+  descriptorRadius?: number;
+  /** A query descriptor hitting this many distinct images or more is template-like and ignored (default 4). */
+  commonDescriptorImages?: number;
+  /** Candidates verified geometrically (default 6). */
+  verifyTop?: number;
+  /** Inliers needed to accept a feature match (default 14). */
+  minInliers?: number;
+  /** PDQ hits at or below this distance are accepted without feature verification (default 16). */
+  pdqTrustedDistance?: number;
+  /** Extract and use local features (default true). */
+  features?: boolean;
+}
+
+/** One candidate source image of a query. */
+export interface MatchCandidate {
+  imageId: string;
+  kind: string;
+  /** Smallest PDQ distance over the 8 dihedral variants, or null when found only by features. */
+  distance: number | null;
+  /** Which dihedral variant of the query matched (e.g. 'original', 'flipX'), when found by PDQ. */
+  variant: string | null;
+  /** RANSAC inliers when verified by features. */
+  inliers: number | null;
+  /** Candidate (original) pixel coords → query pixel coords, when verified by features. */
+  homography: number[] | null;
+  /** 0–1 confidence. */
+  score: number;
+  /** How the candidate was accepted. */
+  method: 'pdq' | 'features' | 'pdq+features';
+}
+
+/** Search options. */
+export interface MatchQueryOptions {
+  radius?: number;
+  top?: number;
+  /** Restrict to these image kinds (e.g. ['id_front']). */
+  kinds?: string[];
+}
+
+const VARIANTS = ['original', 'rotate90', 'rotate180', 'rotate270', 'flipX', 'flipY', 'flipPlus1', 'flipMinus1'];
+
+/** PDQ + features for one image, ready to store. */
+export interface ComputedHashes {
+  pdq: { hash: Uint8Array; quality: number };
+  features: Features | null;
+}
+
+/** The in-memory indexes over a {@link HashStore}, with ingest, delete and search. */
+export class ImageMatcher {
+  private readonly pdqIndex = new MihIndex();
+  private readonly descIndex = new MihIndex();
+  private readonly hasher = createPdqHasher();
+  private readonly featureCache = new Map<string, Features | null>();
+  /** Row id → image id and kind, and image id → its rows (for replace/delete without a scan). */
+  private readonly rowImage = new Map<number, { imageId: string; kind: string }>();
+  private readonly imageRows = new Map<string, number[]>();
+  private readonly o: Required<MatcherOptions>;
+
+  constructor(
+    private readonly store: HashStore,
+    opts: MatcherOptions = {},
+  ) {
+    this.o = {
+      indexedDescriptors: opts.indexedDescriptors ?? 96,
+      descriptorRadius: opts.descriptorRadius ?? 24,
+      commonDescriptorImages: opts.commonDescriptorImages ?? 4,
+      verifyTop: opts.verifyTop ?? 6,
+      minInliers: opts.minInliers ?? 14,
+      pdqTrustedDistance: opts.pdqTrustedDistance ?? 16,
+      features: opts.features ?? true,
+    };
+  }
+
+  /** Number of images with a PDQ hash in the index. */
+  get size(): number {
+    return this.pdqIndex.size;
+  }
+
+  /** Loads (or reloads) both indexes from the store: what `tracemark index rebuild` and process start do. */
+  load(): { pdq: number; descriptors: number; ms: number } {
+    const t = performance.now();
+    const info = (rows: Uint32Array, images: { imageId: string; kind: string }[]): void => {
+      rows.forEach((row, i) => this.track(row, images[i]!));
+    };
+    const pdq = this.store.scan(PDQ_ALGO, (rows, hashes, images) => {
+      this.pdqIndex.addMany(rows, hashes);
+      info(rows, images);
+    });
+    const descriptors = this.o.features
+      ? this.store.scan(ORB_DESC_ALGO, (rows, hashes, images) => {
+          this.descIndex.addMany(rows, hashes);
+          info(rows, images);
+        })
+      : 0;
+    this.pdqIndex.rebuild();
+    this.descIndex.rebuild();
+    return { pdq, descriptors, ms: performance.now() - t };
+  }
+
+  /** Computes PDQ and (optionally) features of decoded pixels. */
+  async compute(r: Raster): Promise<ComputedHashes> {
+    const pdq = this.hasher.hash(r);
+    const features = this.o.features ? await extractFeatures(r) : null;
+    return { pdq, features };
+  }
+
+  /** Hashes an image at ingest and stores + indexes it (replacing anything stored for that image id). */
+  async ingest(imageId: string, kind: string, r: Raster): Promise<ComputedHashes> {
+    const c = await this.compute(r);
+    this.add(imageId, kind, c);
+    return c;
+  }
+
+  /** Stores and indexes precomputed hashes. */
+  add(imageId: string, kind: string, c: ComputedHashes): void {
+    const n = c.features ? Math.min(this.o.indexedDescriptors, c.features.count) : 0;
+    const hashes = [{ algo: PDQ_ALGO, hash: c.pdq.hash, quality: c.pdq.quality }];
+    for (let i = 0; i < n; i++) hashes.push({ algo: ORB_DESC_ALGO, hash: c.features!.desc.slice(i * 32, i * 32 + 32), quality: 0 });
+    this.removeFromIndexes(imageId);
+    const rows = this.store.put({ imageId, kind, hashes, features: c.features ? { algo: FEATURES_ALGO, data: serializeFeatures(c.features) } : null });
+    rows.forEach((row, i) => {
+      this.track(row, { imageId, kind });
+      const h = hashes[i]!;
+      (h.algo === PDQ_ALGO ? this.pdqIndex : this.descIndex).add(row, h.hash);
+    });
+    this.featureCache.set(imageId, c.features);
+  }
+
+  private track(row: number, img: { imageId: string; kind: string }): void {
+    this.rowImage.set(row, img);
+    const list = this.imageRows.get(img.imageId);
+    if (list) list.push(row);
+    else this.imageRows.set(img.imageId, [row]);
+  }
+
+  private removeFromIndexes(imageId: string): void {
+    for (const row of this.imageRows.get(imageId) ?? []) {
+      this.pdqIndex.remove(row);
+      this.descIndex.remove(row);
+      this.rowImage.delete(row);
+    }
+    this.imageRows.delete(imageId);
+    this.featureCache.delete(imageId);
+  }
+
+  /** Deletes images (erasure) from the store and the indexes. */
+  remove(imageIds: string[]): number {
+    for (const id of imageIds) this.removeFromIndexes(id);
+    return this.store.removeImages(imageIds);
+  }
+
+  private features(imageId: string): Features | null {
+    if (!this.featureCache.has(imageId)) {
+      const f = this.store.features(imageId);
+      this.featureCache.set(imageId, f && f.algo === FEATURES_ALGO ? deserializeFeatures(f.data) : null);
+    }
+    return this.featureCache.get(imageId) ?? null;
+  }
+
+  /** Finds the source images of a (possibly altered) copy, best first. An empty index gives []. */
+  async match(r: Raster, opts: MatchQueryOptions = {}): Promise<MatchCandidate[]> {
+    const radius = opts.radius ?? DEFAULT_RADIUS;
+    const top = opts.top ?? 10;
+    if (!Number.isInteger(top) || top < 1) throw invalidArgument('top', 'a positive integer', top);
+    const kindOk = (k: string): boolean => !opts.kinds || opts.kinds.includes(k);
+    const found = new Map<string, MatchCandidate>();
+    const { hashes } = this.hasher.dihedral(r);
+    hashes.forEach((h, v) => {
+      for (const hit of this.pdqIndex.search(h, { radius })) {
+        const img = this.rowImage.get(hit.key);
+        if (!img || !kindOk(img.kind)) continue;
+        const prev = found.get(img.imageId);
+        if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
+        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq' });
+      }
+    });
+    const out: MatchCandidate[] = [];
+    let qf: Features | null = null;
+    if (this.o.features && this.descIndex.size > 0) {
+      qf = await extractFeatures(r);
+      // Vote: each query descriptor votes once for every image it hits; template-like descriptors (hitting many
+      // images, e.g. an issuer's card design) are ignored for voting and for verification.
+      const votes = new Map<string, number>();
+      const ignore = new Uint8Array(qf.count);
+      for (let i = 0; i < qf.count; i++) {
+        const hits = this.descIndex.search(qf.desc.subarray(i * 32, i * 32 + 32), { radius: this.o.descriptorRadius });
+        if (hits.length === 0) continue;
+        const imgs = new Set<string>();
+        for (const h of hits) {
+          const img = this.rowImage.get(h.key);
+          if (img && kindOk(img.kind)) imgs.add(img.imageId);
+        }
+        if (imgs.size >= this.o.commonDescriptorImages) {
+          ignore[i] = 1;
+          continue;
+        }
+        for (const id of imgs) votes.set(id, (votes.get(id) ?? 0) + 1);
+      }
+      const ranked = [...votes.entries()].filter(([, v]) => v >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
+      for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
+      for (const id of toVerify) {
+        const cf = this.features(id);
+        if (!cf) continue;
+        const m = await matchFeatures(qf, cf, { ignoreQuery: ignore });
+        if (m.inliers < this.o.minInliers || !m.homography) continue;
+        const prev = found.get(id);
+        const kind = prev?.kind ?? this.kindOf(id);
+        found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features' });
+      }
+    }
+    for (const c of found.values()) {
+      // Accept: feature-verified, or a PDQ distance low enough to trust alone (or any PDQ hit when features are off).
+      const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.features || !qf || !this.features(c.imageId));
+      if (c.inliers === null && !pdqOk) continue;
+      const pdqScore = c.distance === null ? 0 : 1 - c.distance / 64;
+      const featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
+      c.score = Math.round(Math.max(pdqScore, featScore, c.inliers !== null && c.distance !== null ? Math.min(1, pdqScore + 0.25) : 0) * 1000) / 1000;
+      out.push(c);
+    }
+    out.sort((a, b) => b.score - a.score || (a.distance ?? 999) - (b.distance ?? 999) || (a.imageId < b.imageId ? -1 : 1));
+    return out.slice(0, top);
+  }
+
+  private kindOf(imageId: string): string {
+    const row = this.imageRows.get(imageId)?.[0];
+    return (row !== undefined ? this.rowImage.get(row)?.kind : undefined) ?? 'other';
+  }
+}

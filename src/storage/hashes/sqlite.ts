@@ -1,0 +1,174 @@
+/**
+ * SQLite implementation of {@link HashStore} over a better-sqlite3 connection (usually the vault's own file). The
+ * scheme is the portable form of multi-index hashing: `image_hash` keeps the 32-byte hash plus its 16 chunks of 16 bits
+ * as indexed integer columns (c0 … c15), so the same exact radius-31 search runs as SQL on PostgreSQL (`c_k IN (17
+ * values)` per chunk) while production loads the table into the in-memory index (`tracemark index rebuild`).
+ */
+import type Database from 'better-sqlite3';
+import { TracemarkError, invalidArgument } from '../../core/errors.js';
+import type { HashRowInfo, HashStore, ImageHashes } from './hash-store.js';
+
+/** Versioned migrations of the hash tables; never edit an applied one, add a new one. Portable SQL ({{blob}}). */
+export const HASH_MIGRATIONS: { id: string; sql: string }[] = [
+  {
+    id: 'hash_0001_image_hash',
+    sql: `
+CREATE TABLE IF NOT EXISTS image_hash (
+  row_id INTEGER PRIMARY KEY,
+  image_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  algo TEXT NOT NULL,
+  hash {{blob}} NOT NULL,
+  quality INTEGER NOT NULL,
+  ${Array.from({ length: 16 }, (_, i) => `c${i} INTEGER NOT NULL`).join(',\n  ')}
+);
+CREATE INDEX IF NOT EXISTS image_hash_image ON image_hash (image_id);
+CREATE INDEX IF NOT EXISTS image_hash_algo ON image_hash (algo, row_id);
+${Array.from({ length: 16 }, (_, i) => `CREATE INDEX IF NOT EXISTS image_hash_c${i} ON image_hash (algo, c${i});`).join('\n')}
+CREATE TABLE IF NOT EXISTS image_features (
+  image_id TEXT PRIMARY KEY,
+  algo TEXT NOT NULL,
+  data {{blob}} NOT NULL
+);
+`,
+  },
+];
+
+const CHUNK_COLS = Array.from({ length: 16 }, (_, i) => `c${i}`);
+
+/** The 16 chunk values (big-endian 16-bit words) of a 32-byte hash. */
+export function chunksOf(hash: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let c = 0; c < 16; c++) out.push((hash[2 * c]! << 8) | hash[2 * c + 1]!);
+  return out;
+}
+
+/** Hash store in SQLite tables; pass the vault's better-sqlite3 connection (or any other). */
+export class SqliteHashStore implements HashStore {
+  constructor(private readonly db: Database.Database) {}
+
+  migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const applied = new Set((this.db.prepare('SELECT id FROM schema_migrations').all() as { id: string }[]).map((r) => r.id));
+    for (const m of HASH_MIGRATIONS) {
+      if (applied.has(m.id)) continue;
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql.replaceAll('{{blob}}', 'BLOB'));
+          this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(m.id, new Date().toISOString());
+        })
+        .immediate();
+    }
+  }
+
+  put(entry: ImageHashes): number[] {
+    if (!entry.imageId) throw invalidArgument('imageId', 'a vault image id', entry.imageId);
+    for (const h of entry.hashes) if (h.hash.length !== 32) throw invalidArgument('hash', '32 bytes', `${h.hash.length} bytes`);
+    const ins = this.db.prepare(
+      `INSERT INTO image_hash (image_id, kind, algo, hash, quality, ${CHUNK_COLS.join(', ')}) VALUES (?, ?, ?, ?, ?, ${CHUNK_COLS.map(() => '?').join(', ')})`,
+    );
+    return this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM image_hash WHERE image_id = ?').run(entry.imageId);
+        this.db.prepare('DELETE FROM image_features WHERE image_id = ?').run(entry.imageId);
+        const rows = entry.hashes.map((h) => Number(ins.run(entry.imageId, entry.kind, h.algo, Buffer.from(h.hash), h.quality, ...chunksOf(h.hash)).lastInsertRowid));
+        if (entry.features) {
+          this.db.prepare('INSERT INTO image_features (image_id, algo, data) VALUES (?, ?, ?)').run(entry.imageId, entry.features.algo, Buffer.from(entry.features.data));
+        }
+        return rows;
+      })
+      .immediate();
+  }
+
+  removeImages(imageIds: string[]): number {
+    const delH = this.db.prepare('DELETE FROM image_hash WHERE image_id = ?');
+    const delF = this.db.prepare('DELETE FROM image_features WHERE image_id = ?');
+    return this.db
+      .transaction(() => {
+        let n = 0;
+        for (const id of imageIds) {
+          n += delH.run(id).changes;
+          delF.run(id);
+        }
+        return n;
+      })
+      .immediate();
+  }
+
+  scan(algo: string, onBatch: (rows: Uint32Array, hashes: Uint8Array, images: { imageId: string; kind: string }[]) => void, batchSize = 65536): number {
+    const stmt = this.db.prepare('SELECT row_id, hash, image_id, kind FROM image_hash WHERE algo = ? ORDER BY row_id').raw(true);
+    let rows = new Uint32Array(batchSize);
+    let hashes = new Uint8Array(batchSize * 32);
+    let images: { imageId: string; kind: string }[] = [];
+    let k = 0;
+    let total = 0;
+    for (const r of stmt.iterate(algo) as Iterable<[number, Buffer, string, string]>) {
+      const [row, hash, imageId, kind] = r;
+      if (row > 0xffffffff) throw new TracemarkError('HASH_ROW_RANGE', `image_hash row ${row} exceeds the index's 32-bit keys`, { kind: 'internal' });
+      rows[k] = row;
+      hashes.set(hash, k * 32);
+      images.push({ imageId, kind });
+      if (++k === batchSize) {
+        onBatch(rows, hashes, images);
+        total += k;
+        k = 0;
+        rows = new Uint32Array(batchSize);
+        hashes = new Uint8Array(batchSize * 32);
+        images = [];
+      }
+    }
+    if (k > 0) onBatch(rows.subarray(0, k), hashes.subarray(0, k * 32), images);
+    return total + k;
+  }
+
+  describe(rows: number[]): Map<number, HashRowInfo> {
+    const out = new Map<number, HashRowInfo>();
+    const stmt = this.db.prepare('SELECT row_id, image_id, kind, algo, quality FROM image_hash WHERE row_id = ?');
+    for (const row of rows) {
+      const r = stmt.get(row) as { row_id: number; image_id: string; kind: string; algo: string; quality: number } | undefined;
+      if (r) out.set(row, { row: r.row_id, imageId: r.image_id, kind: r.kind, algo: r.algo, quality: r.quality });
+    }
+    return out;
+  }
+
+  features(imageId: string): { algo: string; data: Uint8Array } | null {
+    const r = this.db.prepare('SELECT algo, data FROM image_features WHERE image_id = ?').get(imageId) as { algo: string; data: Buffer } | undefined;
+    return r ? { algo: r.algo, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length) } : null;
+  }
+
+  count(algo?: string): number {
+    const r = (algo === undefined ? this.db.prepare('SELECT COUNT(*) AS n FROM image_hash').get() : this.db.prepare('SELECT COUNT(*) AS n FROM image_hash WHERE algo = ?').get(algo)) as { n: number };
+    return r.n;
+  }
+
+  /**
+   * Exact radius-≤31 search in SQL alone (multi-index hashing on the chunk columns; the same statement runs on
+   * PostgreSQL). Slower than the in-memory index; used to cross-check it and where no index is loaded.
+   */
+  searchSql(algo: string, query: Uint8Array, radius = 31): { row: number; distance: number }[] {
+    if (!Number.isInteger(radius) || radius < 0 || radius > 31) throw invalidArgument('radius', 'an integer between 0 and 31 for SQL search', radius);
+    const qc = chunksOf(query);
+    const clauses: string[] = [];
+    const params: (string | number)[] = [algo];
+    qc.forEach((v, c) => {
+      const vals = [v];
+      if (radius >= 16) for (let b = 0; b < 16; b++) vals.push(v ^ (1 << b));
+      clauses.push(`c${c} IN (${vals.map(() => '?').join(',')})`);
+      params.push(...vals);
+    });
+    const rows = this.db.prepare(`SELECT row_id, hash FROM image_hash WHERE algo = ? AND (${clauses.join(' OR ')})`).raw(true).all(...params) as [number, Buffer][];
+    const out: { row: number; distance: number }[] = [];
+    for (const [row, hash] of rows) {
+      let d = 0;
+      for (let i = 0; i < 32; i++) {
+        let x = hash[i]! ^ query[i]!;
+        while (x) {
+          x &= x - 1;
+          d++;
+        }
+      }
+      if (d <= radius) out.push({ row, distance: d });
+    }
+    return out.sort((a, b) => a.distance - b.distance || a.row - b.row);
+  }
+}

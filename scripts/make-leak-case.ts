@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadBenchPhotos, makeLeakCase } from '../test/fixtures/synth/index.js';
 
-const USAGE = 'usage: npm run make-leak-case -- --out DIR [--subjects N=60] [--seed S=1] [--photos DIR=.bench-data/photos] [--max-leaked-subjects N=25]';
+const USAGE = 'usage: npm run make-leak-case -- --out DIR [--subjects N=60] [--seed S=1] [--photos DIR=.bench-data/photos] [--max-leaked-subjects N=25] [--doctored-share F=0.2]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -18,6 +18,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       photos: { type: 'string', default: '.bench-data/photos' },
       'max-leaked-subjects': { type: 'string', default: '25' },
+      'doctored-share': { type: 'string', default: '0.2' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -35,6 +36,11 @@ async function main(): Promise<number> {
     console.error(`Expected a positive integer for --max-leaked-subjects but received ${JSON.stringify(values['max-leaked-subjects'])}`);
     return 2;
   }
+  const doctoredShare = Number(values['doctored-share']);
+  if (!(doctoredShare >= 0 && doctoredShare <= 1)) {
+    console.error(`Expected a number between 0 and 1 for --doctored-share but received ${JSON.stringify(values['doctored-share'])}`);
+    return 2;
+  }
   const out = resolve(values.out);
   if (existsSync(out) && readdirSync(out).length > 0) {
     console.error(`${values.out} exists and is not empty; choose a new --out directory`);
@@ -42,7 +48,7 @@ async function main(): Promise<number> {
   }
   const photos = await loadBenchPhotos(values.photos);
   const t0 = Date.now();
-  const truth = await makeLeakCase({ out, subjects, seed: values.seed, photos, maxLeakedSubjects: maxLeaked, log: (m) => console.log(m) });
+  const truth = await makeLeakCase({ out, subjects, seed: values.seed, photos, maxLeakedSubjects: maxLeaked, doctoredShare, log: (m) => console.log(m) });
   const vault = truth.files.filter((f) => f.source === 'vault');
   console.log(
     `leak case written to ${values.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${subjects} subjects, ${truth.files.length} leaked files ` +

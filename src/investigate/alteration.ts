@@ -1,0 +1,930 @@
+/**
+ * Alteration detection: given a vault original, a leaked copy and the homography between them, find the regions of
+ * the leaked copy that were changed on purpose (a replaced portrait, rewritten text, a cloned or pasted patch) while
+ * ignoring what every leak goes through (re-compression, resizing, crops, colour and brightness shifts, blur, noise,
+ * screen moiré, small misalignment).
+ *
+ * How: the original is warped into the leaked frame at a working resolution, its tone curve is fitted to the leaked
+ * copy (robust conditional median, so edits do not bend it), its blur level is matched, and the two are compared
+ * with a shift-tolerant absolute difference (a pixel only counts as different if no neighbour within ±1 px explains
+ * it). Benign differences are modelled per image: block-averaged differences are thresholded at a robust noise floor
+ * (median + k·MAD) plus a contrast-dependent allowance, then closed, labelled and boxed. Pure over rasters: no
+ * storage, no I/O.
+ */
+import { invalidArgument, TracemarkError } from '../core/errors.js';
+
+/** Interleaved 8-bit pixels (RGB or RGBA), e.g. the result of `decodeImage`. */
+export interface RasterLike {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array;
+}
+
+/** Row-major 3×3 homography mapping original pixel centres to leaked pixel centres. */
+export type Homography = readonly [number, number, number, number, number, number, number, number, number];
+
+/** One altered region in leaked-image pixel coordinates. */
+export interface AlteredRegion {
+  /** [x0, y0, x1, y1], x1/y1 exclusive. */
+  bbox: [number, number, number, number];
+  /** 0..1: how far above the benign noise floor the region is (1 = certain). */
+  score: number;
+}
+
+/** Result of {@link detectAlteration}. */
+export interface AlterationResult {
+  altered: boolean;
+  regions: AlteredRegion[];
+  /**
+   * Difference heat-map (0 = explained by benign change, 255 = far above the noise floor) over the leaked frame at
+   * the working resolution: stretch it to the leaked image's size to overlay it.
+   */
+  heatmap: { width: number; height: number; data: Uint8Array };
+  /** Diagnostics for reports and tuning. */
+  stats: {
+    workingScale: number;
+    validFraction: number;
+    noiseFloor: number;
+    threshold: number;
+    /** Allowed difference per unit of local contrast (the benign model's slope). */
+    contrastSlope: number;
+    blurOriginal: number;
+    blurLeaked: number;
+    refinedShift: [number, number];
+  };
+}
+
+/** Options for {@link detectAlteration}. */
+export interface AlterationOptions {
+  /** Longest side of the working resolution (default 1024). */
+  maxSide?: number;
+  /** Block size in working pixels for the significance test (default 8). */
+  block?: number;
+  /** Noise-floor multiplier: a block counts when above median + k·MAD (default 7). */
+  k?: number;
+  /** Smallest region kept, in working pixels (default 120). */
+  minArea?: number;
+  /** Smallest region score reported as an alteration (default 0.4). */
+  minScore?: number;
+  /** Receives intermediate planes (names: original, leaked, diff) — for tuning and tests, never needed in use. */
+  debug?: (name: string, plane: { width: number; height: number; data: Float32Array }) => void;
+}
+
+/** Identifier of this algorithm's behaviour, stored with results (bump when output changes). */
+export const ALTERATION_VERSION = 'alt-v1';
+
+interface Plane {
+  w: number;
+  h: number;
+  d: Float32Array;
+}
+
+/** Luma (BT.601) of interleaved pixels. */
+function luma(r: RasterLike): Plane {
+  const n = r.width * r.height;
+  const d = new Float32Array(n);
+  const c = r.channels;
+  const s = r.data;
+  if (c >= 3) for (let i = 0, p = 0; i < n; i++, p += c) d[i] = 0.299 * s[p]! + 0.587 * s[p + 1]! + 0.114 * s[p + 2]!;
+  else for (let i = 0, p = 0; i < n; i++, p += c) d[i] = s[p]!;
+  return { w: r.width, h: r.height, d };
+}
+
+/** k×k block averages of each colour channel (or of luma when nc = 1), straight from interleaved pixels. */
+function reduceChannels(r: RasterLike, k: number, nc: number): Plane[] {
+  const w = Math.max(1, Math.floor(r.width / k));
+  const h = Math.max(1, Math.floor(r.height / k));
+  const out = Array.from({ length: nc }, () => new Float32Array(w * h));
+  const s = r.data;
+  const ch = r.channels;
+  const inv = 1 / (k * k);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      for (let yy = y * k; yy < (y + 1) * k; yy++) {
+        let p = (yy * r.width + x * k) * ch;
+        for (let xx = 0; xx < k; xx++, p += ch) {
+          if (nc === 3) {
+            a += s[p]!;
+            b += s[p + 1]!;
+            c += s[p + 2]!;
+          } else a += ch >= 3 ? 0.299 * s[p]! + 0.587 * s[p + 1]! + 0.114 * s[p + 2]! : s[p]!;
+        }
+      }
+      out[0]![y * w + x] = a * inv;
+      if (nc === 3) {
+        out[1]![y * w + x] = b * inv;
+        out[2]![y * w + x] = c * inv;
+      }
+    }
+  }
+  return out.map((d) => ({ w, h, d }));
+}
+
+/** Luma of the original after each channel went through its tone curve (one pass over interleaved pixels). */
+function tonedLuma(r: RasterLike, luts: Float32Array[]): Plane {
+  const n = r.width * r.height;
+  const d = new Float32Array(n);
+  const s = r.data;
+  const ch = r.channels;
+  if (luts.length === 3) {
+    const [lr, lg, lb] = luts as [Float32Array, Float32Array, Float32Array];
+    for (let i = 0, p = 0; i < n; i++, p += ch) d[i] = 0.299 * lr[s[p]!]! + 0.587 * lg[s[p + 1]!]! + 0.114 * lb[s[p + 2]!]!;
+  } else {
+    const l = luts[0]!;
+    for (let i = 0, p = 0; i < n; i++, p += ch) d[i] = l[Math.round(ch >= 3 ? 0.299 * s[p]! + 0.587 * s[p + 1]! + 0.114 * s[p + 2]! : s[p]!)]!;
+  }
+  return { w: r.width, h: r.height, d };
+}
+
+/** One channel of interleaved pixels as a plane. */
+function channel(r: RasterLike, c: number): Plane {
+  const n = r.width * r.height;
+  const d = new Float32Array(n);
+  const s = r.data;
+  for (let i = 0, p = c; i < n; i++, p += r.channels) d[i] = s[p]!;
+  return { w: r.width, h: r.height, d };
+}
+
+/** BT.601 luma of three channel planes. */
+function lumaOf(ch: Plane[]): Plane {
+  const [r, g, b] = ch as [Plane, Plane, Plane];
+  const d = new Float32Array(r.d.length);
+  for (let i = 0; i < d.length; i++) d[i] = 0.299 * r.d[i]! + 0.587 * g.d[i]! + 0.114 * b.d[i]!;
+  return { w: r.w, h: r.h, d };
+}
+
+/** 2×2 box average (the pyramid step that keeps minification from aliasing). */
+function halve(p: Plane): Plane {
+  const w = p.w >> 1;
+  const h = p.h >> 1;
+  const d = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const r0 = 2 * y * p.w;
+    const r1 = r0 + p.w;
+    for (let x = 0; x < w; x++) {
+      const i = 2 * x;
+      d[y * w + x] = 0.25 * (p.d[r0 + i]! + p.d[r0 + i + 1]! + p.d[r1 + i]! + p.d[r1 + i + 1]!);
+    }
+  }
+  return { w, h, d };
+}
+
+/** Separable Gaussian blur with clamped edges (sigma < 0.3 returns a copy). */
+function blur(p: Plane, sigma: number): Plane {
+  const out = new Float32Array(p.d);
+  if (sigma < 0.3) return { w: p.w, h: p.h, d: out };
+  const rad = Math.max(1, Math.ceil(sigma * 3));
+  const k = new Float32Array(2 * rad + 1);
+  let sum = 0;
+  for (let i = -rad; i <= rad; i++) {
+    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    k[i + rad] = v;
+    sum += v;
+  }
+  for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  const { w, h } = p;
+  const tmp = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let j = -rad; j <= rad; j++) {
+        const xx = x + j < 0 ? 0 : x + j >= w ? w - 1 : x + j;
+        s += k[j + rad]! * p.d[row + xx]!;
+      }
+      tmp[row + x] = s;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let j = -rad; j <= rad; j++) {
+        const yy = y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j;
+        s += k[j + rad]! * tmp[yy * w + x]!;
+      }
+      out[y * w + x] = s;
+    }
+  }
+  return { w, h, d: out };
+}
+
+/** Area-average resize to (w, h) ≤ source size (used to bring the leaked copy to the working resolution). */
+function shrink(p: Plane, w: number, h: number): Plane {
+  if (w === p.w && h === p.h) return p;
+  let cur = p;
+  while (cur.w >= 2 * w && cur.h >= 2 * h) cur = halve(cur);
+  const d = new Float32Array(w * h);
+  const sx = cur.w / w;
+  const sy = cur.h / h;
+  for (let y = 0; y < h; y++) {
+    const y0 = y * sy;
+    const y1 = (y + 1) * sy;
+    for (let x = 0; x < w; x++) {
+      const x0 = x * sx;
+      const x1 = (x + 1) * sx;
+      let s = 0;
+      let a = 0;
+      for (let yy = Math.floor(y0); yy < Math.min(cur.h, Math.ceil(y1)); yy++) {
+        const wy = Math.min(y1, yy + 1) - Math.max(y0, yy);
+        for (let xx = Math.floor(x0); xx < Math.min(cur.w, Math.ceil(x1)); xx++) {
+          const wx = Math.min(x1, xx + 1) - Math.max(x0, xx);
+          s += wx * wy * cur.d[yy * cur.w + xx]!;
+          a += wx * wy;
+        }
+      }
+      d[y * w + x] = a > 0 ? s / a : 0;
+    }
+  }
+  return { w, h, d };
+}
+
+type M3 = [number, number, number, number, number, number, number, number, number];
+
+function mul3(a: Homography, b: Homography): M3 {
+  const o = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) o[r * 3 + c] = a[r * 3]! * b[c]! + a[r * 3 + 1]! * b[3 + c]! + a[r * 3 + 2]! * b[6 + c]!;
+  return o as M3;
+}
+
+function inv3(m: Homography): M3 {
+  const [a, b, c, d, e, f, g, h, i] = m;
+  const A = e * i - f * h;
+  const B = -(d * i - f * g);
+  const C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw invalidArgument('homography', 'an invertible 3×3 matrix', 'a singular matrix');
+  return [A / det, -(b * i - c * h) / det, (b * f - c * e) / det, B / det, (a * i - c * g) / det, -(a * f - c * d) / det, C / det, -(a * h - b * g) / det, (a * e - b * d) / det];
+}
+
+/** Pixel-centre mapping of a resize by (sx, sy). */
+function scaleMat(sx: number, sy: number): M3 {
+  return [sx, 0, 0.5 * sx - 0.5, 0, sy, 0.5 * sy - 0.5, 0, 0, 1];
+}
+
+/** Local linear scale of H at a point (square root of the Jacobian determinant). */
+function localScale(H: Homography, x: number, y: number): number {
+  const w = H[6] * x + H[7] * y + H[8];
+  const u = (H[0] * x + H[1] * y + H[2]) / w;
+  const v = (H[3] * x + H[4] * y + H[5]) / w;
+  const a = (H[0] - H[6] * u) / w;
+  const b = (H[1] - H[7] * u) / w;
+  const c = (H[3] - H[6] * v) / w;
+  const d = (H[4] - H[7] * v) / w;
+  return Math.sqrt(Math.abs(a * d - b * c));
+}
+
+/**
+ * Warps the original plane into a w×h frame through H (original → frame); pixels that fall outside the original get
+ * mask 0. The original is first reduced by a halving pyramid and a Gaussian so that the warp samples at ≤ 1 px/px.
+ */
+function warpInto(orig: Plane, H: Homography, w: number, h: number): { p: Plane; mask: Uint8Array } {
+  let src = orig;
+  let Hs: M3 = [...H] as M3;
+  const c = inv3(H);
+  const cw = c[6] * (w / 2) + c[7] * (h / 2) + c[8];
+  const scale = localScale(H, (c[0] * (w / 2) + c[1] * (h / 2) + c[2]) / cw, (c[3] * (w / 2) + c[4] * (h / 2) + c[5]) / cw);
+  let s = scale;
+  while (s < 0.5 && src.w > 8 && src.h > 8) {
+    const half = halve(src);
+    // frame = H · (half → orig), half → orig is a pixel-centre scale by (orig/half).
+    Hs = mul3(Hs, scaleMat(src.w / half.w, src.h / half.h));
+    s *= 2;
+    src = half;
+  }
+  if (s < 0.95) src = blur(src, 0.5 * Math.sqrt(1 / (s * s) - 1));
+  const inv = inv3(Hs);
+  const d = new Float32Array(w * h);
+  const mask = new Uint8Array(w * h);
+  const W = src.w;
+  const Hh = src.h;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const q = inv[6] * x + inv[7] * y + inv[8];
+      const sx = (inv[0] * x + inv[1] * y + inv[2]) / q;
+      const sy = (inv[3] * x + inv[4] * y + inv[5]) / q;
+      if (!(sx >= 0 && sy >= 0 && sx <= W - 1 && sy <= Hh - 1)) continue;
+      const x0 = Math.min(Math.floor(sx), W - 2);
+      const y0 = Math.min(Math.floor(sy), Hh - 2);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const i = y0 * W + x0;
+      d[y * w + x] = (1 - fy) * ((1 - fx) * src.d[i]! + fx * src.d[i + 1]!) + fy * ((1 - fx) * src.d[i + W]! + fx * src.d[i + W + 1]!);
+      mask[y * w + x] = 1;
+    }
+  }
+  return { p: { w, h, d }, mask };
+}
+
+/** Erodes a 0/1 mask by r pixels (square structuring element, separable). */
+function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
+  const tmp = new Uint8Array(w * h);
+  const out = new Uint8Array(w * h);
+  for (let y = 0; y < h; y++) {
+    let run = 0;
+    // Horizontal: count consecutive ones ending at x; a pixel survives if the window [x-r, x+r] is all ones.
+    const row = y * w;
+    const ones = new Int32Array(w + 1);
+    for (let x = 0; x < w; x++) ones[x + 1] = ones[x]! + mask[row + x]!;
+    for (let x = 0; x < w; x++) {
+      const a = Math.max(0, x - r);
+      const b = Math.min(w, x + r + 1);
+      tmp[row + x] = ones[b]! - ones[a]! === b - a && x - r >= 0 && x + r < w ? 1 : 0;
+    }
+    void run;
+  }
+  const col = new Int32Array(h + 1);
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) col[y + 1] = col[y]! + tmp[y * w + x]!;
+    for (let y = 0; y < h; y++) {
+      const a = Math.max(0, y - r);
+      const b = Math.min(h, y + r + 1);
+      out[y * w + x] = col[b]! - col[a]! === b - a && y - r >= 0 && y + r < h ? 1 : 0;
+    }
+  }
+  return out;
+}
+
+/** Solves the 3×3 normal equations of a quadratic fit (Cramer's rule); null when degenerate. */
+function solve3(m: number[], r: number[]): [number, number, number] | null {
+  const [a, b, c, d, e, f, g, h, i] = m as [number, number, number, number, number, number, number, number, number];
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  if (Math.abs(det) < 1e-12) return null;
+  const [p, q, t] = r as [number, number, number];
+  return [
+    (p * (e * i - f * h) - b * (q * i - f * t) + c * (q * h - e * t)) / det,
+    (a * (q * i - f * t) - p * (d * i - f * g) + c * (d * t - q * g)) / det,
+    (a * (e * t - q * h) - b * (d * t - q * g) + p * (d * h - e * g)) / det,
+  ];
+}
+
+/**
+ * Tone curve from an original channel to the leaked channel: a quadratic in the value (covers gain, offset and a
+ * gamma between about 0.7 and 1.4) fitted by iteratively reweighted least squares on lightly blurred copies, so
+ * edited pixels, misaligned edges and clipped values barely pull it; applied with clamping to 0–255.
+ */
+function toneCurve(o: Plane, l: Plane, mask: Uint8Array, halveFirst = true): Float32Array {
+  // The fit wants a light blur: a 2×2 average (or the caller's already reduced planes).
+  const ob = halveFirst ? halve(o) : o;
+  const lb = halveFirst ? halve(l) : l;
+  const k = halveFirst ? 2 : 1;
+  const fit = (quadratic: boolean): [number, number, number] => {
+    let coef: [number, number, number] = [0, 1, 0];
+    for (let iter = 0; iter < 5; iter++) {
+      const m = new Array<number>(9).fill(0);
+      const r = [0, 0, 0];
+      // Residual scale for the Huber-like weights, from the previous fit.
+      const c = iter === 0 ? Infinity : 12;
+      for (let i = 0; i < ob.d.length; i += halveFirst ? 2 : 1) {
+        const hx = i % ob.w;
+        const hy = (i - hx) / ob.w;
+        if (!mask[k * hy * o.w + k * hx] || !mask[(k * hy + k - 1) * o.w + k * hx + k - 1]) continue;
+        const y = lb.d[i]!;
+        if (y < 3 || y > 252) continue; // clipped: says nothing about the curve
+        const x = ob.d[i]! / 255;
+        const pred = 255 * (coef[0] + coef[1] * x + coef[2] * x * x);
+        const e = Math.abs(y - pred);
+        const wgt = e <= c ? 1 : c / e;
+        const x2 = x * x;
+        m[0]! += wgt;
+        m[1]! += wgt * x;
+        m[2]! += wgt * x2;
+        m[4]! += wgt * x2;
+        m[5]! += wgt * x2 * x;
+        m[8]! += wgt * x2 * x2;
+        r[0]! += (wgt * y) / 255;
+        r[1]! += (wgt * x * y) / 255;
+        r[2]! += (wgt * x2 * y) / 255;
+      }
+      m[3] = m[1]!;
+      m[6] = m[2]!;
+      m[7] = m[5]!;
+      if (!quadratic) {
+        // Linear: drop the x² row and column.
+        const det = m[0]! * m[4]! - m[1]! * m[1]!;
+        if (Math.abs(det) < 1e-12) break;
+        coef = [(r[0]! * m[4]! - m[1]! * r[1]!) / det, (m[0]! * r[1]! - m[1]! * r[0]!) / det, 0];
+        continue;
+      }
+      const sol = solve3(m, r);
+      if (!sol) break;
+      coef = sol;
+    }
+    return coef;
+  };
+  // A quadratic unless it bends backwards inside 0–255 (too little data in part of the range); then a line. A
+  // tone curve that decreases would be an edit, not a benign change.
+  let coef = fit(true);
+  if (coef[1] < 0 || coef[1] + 2 * coef[2] < 0) coef = fit(false);
+  if (coef[1] < 0) coef = [0, 1, 0];
+  const lut = new Float32Array(256);
+  for (let v = 0; v < 256; v++) {
+    const x = v / 255;
+    const y = 255 * (coef[0] + coef[1] * x + coef[2] * x * x);
+    lut[v] = y < 0 ? 0 : y > 255 ? 255 : y;
+  }
+  return lut;
+}
+
+function applyLut(p: Plane, lut: Float32Array): Plane {
+  const d = new Float32Array(p.d.length);
+  for (let i = 0; i < d.length; i++) {
+    const v = p.d[i]!;
+    const f = v <= 0 ? 0 : v >= 255 ? 254.999 : v;
+    const i0 = Math.floor(f);
+    const t = f - i0;
+    d[i] = lut[i0]! * (1 - t) + lut[Math.min(255, i0 + 1)]! * t;
+  }
+  return { w: p.w, h: p.h, d };
+}
+
+/** Robust mismatch |a(x) − b(x + d)| over a sparse subsample (capped so edits do not dominate), b sampled bilinearly. */
+function mismatch(a: Plane, b: Plane, mask: Uint8Array, dx = 0, dy = 0): number {
+  let s = 0;
+  let n = 0;
+  const w = a.w;
+  const ix = Math.floor(dx);
+  const iy = Math.floor(dy);
+  const fx = dx - ix;
+  const fy = dy - iy;
+  const w00 = (1 - fx) * (1 - fy);
+  const w10 = fx * (1 - fy);
+  const w01 = (1 - fx) * fy;
+  const w11 = fx * fy;
+  for (let y = 5; y < a.h - 5; y += 2) {
+    for (let x = 5 + (y & 2); x < w - 5; x += 3) {
+      const i = y * w + x;
+      if (!mask[i]) continue;
+      const j = (y + iy) * w + x + ix;
+      const v = w00 * b.d[j]! + w10 * b.d[j + 1]! + w01 * b.d[j + w]! + w11 * b.d[j + w + 1]!;
+      const e = Math.abs(a.d[i]! - v);
+      s += e < 40 ? e : 40;
+      n++;
+    }
+  }
+  return n ? s / n : Infinity;
+}
+
+/** A rectangle [x0, y0, width, height] of a plane. */
+type Rect = [number, number, number, number];
+
+function cropPlane(p: Plane, r: Rect): Plane {
+  const [x0, y0, cw, ch] = r;
+  const d = new Float32Array(cw * ch);
+  for (let y = 0; y < ch; y++) d.set(p.d.subarray((y0 + y) * p.w + x0, (y0 + y) * p.w + x0 + cw), y * cw);
+  return { w: cw, h: ch, d };
+}
+
+function cropMask(m: Uint8Array, w: number, r: Rect): Uint8Array {
+  const [x0, y0, cw, ch] = r;
+  const d = new Uint8Array(cw * ch);
+  for (let y = 0; y < ch; y++) d.set(m.subarray((y0 + y) * w + x0, (y0 + y) * w + x0 + cw), y * cw);
+  return d;
+}
+
+/** The most textured size×size window (of a 3×3 grid of candidates) inside the valid mask's bounding box. */
+function analysisWindow(p: Plane, mask: Uint8Array, size: number): Rect {
+  let x0 = p.w;
+  let y0 = p.h;
+  let x1 = 0;
+  let y1 = 0;
+  for (let y = 0; y < p.h; y += 2) for (let x = 0; x < p.w; x += 2) if (mask[y * p.w + x]) {
+    if (x < x0) x0 = x;
+    if (y < y0) y0 = y;
+    if (x > x1) x1 = x;
+    if (y > y1) y1 = y;
+  }
+  const cw = Math.min(size, Math.max(16, x1 - x0 + 1));
+  const ch = Math.min(size, Math.max(16, y1 - y0 + 1));
+  let best: Rect = [Math.max(0, Math.min(p.w - cw, x0)), Math.max(0, Math.min(p.h - ch, y0)), cw, ch];
+  let bestScore = -1;
+  for (let gy = 0; gy < 3; gy++) {
+    for (let gx = 0; gx < 3; gx++) {
+      const wx = Math.max(0, Math.min(p.w - cw, Math.round(x0 + ((x1 - x0 + 1 - cw) * gx) / 2)));
+      const wy = Math.max(0, Math.min(p.h - ch, Math.round(y0 + ((y1 - y0 + 1 - ch) * gy) / 2)));
+      let s = 0;
+      for (let y = wy + 1; y < wy + ch - 1; y += 3) {
+        for (let x = wx + 1; x < wx + cw - 1; x += 3) {
+          const i = y * p.w + x;
+          if (mask[i]) s += Math.abs(p.d[i + 1]! - p.d[i - 1]!) + Math.abs(p.d[i + p.w]! - p.d[i - p.w]!);
+        }
+      }
+      if (s > bestScore) {
+        bestScore = s;
+        best = [wx, wy, cw, ch];
+      }
+    }
+  }
+  return best;
+}
+
+/** 3×3 minimum and maximum of a plane (separable). */
+function minMax3(p: Plane): { lo: Float32Array; hi: Float32Array } {
+  const { w, h } = p;
+  const tlo = new Float32Array(w * h);
+  const thi = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < w; x++) {
+      const a = p.d[r + (x > 0 ? x - 1 : x)]!;
+      const b = p.d[r + x]!;
+      const c = p.d[r + (x < w - 1 ? x + 1 : x)]!;
+      tlo[r + x] = a < b ? (a < c ? a : c) : b < c ? b : c;
+      thi[r + x] = a > b ? (a > c ? a : c) : b > c ? b : c;
+    }
+  }
+  const lo = new Float32Array(w * h);
+  const hi = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const up = (y > 0 ? y - 1 : y) * w;
+    const dn = (y < h - 1 ? y + 1 : y) * w;
+    const r = y * w;
+    for (let x = 0; x < w; x++) {
+      const a = tlo[up + x]!;
+      const b = tlo[r + x]!;
+      const c = tlo[dn + x]!;
+      lo[r + x] = a < b ? (a < c ? a : c) : b < c ? b : c;
+      const d = thi[up + x]!;
+      const e = thi[r + x]!;
+      const f = thi[dn + x]!;
+      hi[r + x] = d > e ? (d > f ? d : f) : e > f ? e : f;
+    }
+  }
+  return { lo, hi };
+}
+
+/** Bilinear sub-pixel shift of a plane by (dx, dy): out(x) = p(x + dx). */
+function shiftPlane(p: Plane, dx: number, dy: number): Plane {
+  if (dx === 0 && dy === 0) return p;
+  const { w, h } = p;
+  const d = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(h - 1, Math.max(0, y + dy));
+    const y0 = Math.min(h - 2, Math.floor(sy));
+    const fy = sy - y0;
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(w - 1, Math.max(0, x + dx));
+      const x0 = Math.min(w - 2, Math.floor(sx));
+      const fx = sx - x0;
+      const i = y0 * w + x0;
+      d[y * w + x] = (1 - fy) * ((1 - fx) * p.d[i]! + fx * p.d[i + 1]!) + fy * ((1 - fx) * p.d[i + w]! + fx * p.d[i + w + 1]!);
+    }
+  }
+  return { w, h, d };
+}
+
+function median(xs: Float32Array | number[]): number {
+  if (xs.length === 0) return 0;
+  const a = Float32Array.from(xs).sort();
+  return a[Math.floor(a.length / 2)]!;
+}
+
+/**
+ * Finds the alterations of `leaked` relative to `original`. `homography` maps original pixel centres to leaked
+ * pixel centres (from the caller's geometric verification); `null` assumes the leaked copy shows the whole original
+ * resized (no crop, rotation or perspective) and refines only a small shift.
+ */
+export function detectAlteration(original: RasterLike, leaked: RasterLike, homography: Homography | null, opts: AlterationOptions = {}): AlterationResult {
+  for (const [name, r] of [['original', original], ['leaked', leaked]] as const) {
+    if (!(r.width > 0 && r.height > 0) || r.data.length < r.width * r.height * r.channels) throw invalidArgument(name, 'a raster with width × height × channels bytes', `${r.width}×${r.height}×${r.channels}`);
+  }
+  const maxSide = opts.maxSide ?? 1024;
+  const blockSize = opts.block ?? 8;
+  const k = opts.k ?? 7;
+  const minArea = opts.minArea ?? 120;
+  const minScore = opts.minScore ?? 0.4;
+  let H: Homography;
+  if (homography) {
+    if (homography.length !== 9 || homography.some((v) => !Number.isFinite(v))) throw invalidArgument('homography', '9 finite numbers', homography.length);
+    H = homography;
+  } else {
+    const ra = original.width / original.height;
+    const rb = leaked.width / leaked.height;
+    if (Math.abs(ra / rb - 1) > 0.04) {
+      throw new TracemarkError('ALIGNMENT_REQUIRED', 'The leaked copy is not a plain resize of the original; a homography from geometric verification is needed', {
+        kind: 'internal',
+        hint: 'Pass the homography found when matching the leaked copy to the vault original.',
+      });
+    }
+    H = scaleMat(leaked.width / original.width, leaked.height / original.height);
+  }
+  // Working resolution: the leaked frame shrunk so its long side is ≤ maxSide.
+  const f = Math.min(1, maxSide / Math.max(leaked.width, leaked.height));
+  const w = Math.max(16, Math.round(leaked.width * f));
+  const h = Math.max(16, Math.round(leaked.height * f));
+  const fx = w / leaked.width;
+  const fy = h / leaked.height;
+  const Hw = mul3(scaleMat(fx, fy), H);
+  // Tone curves per colour channel (a colour cast changes each channel's curve differently, so luma alone cannot
+  // be mapped by one curve), fitted on a coarse frame a quarter of the working size; then the original's toned luma
+  // is computed once at full resolution and warped as a single plane. The comparison runs on luma.
+  const nc = original.channels >= 3 && leaked.channels >= 3 ? 3 : 1;
+  const kl = Math.max(1, Math.floor(leaked.width / Math.max(16, Math.round(w / 4))));
+  const Lq = reduceChannels(leaked, kl, nc);
+  const cwq = Lq[0]!.w;
+  const chq = Lq[0]!.h;
+  const Hq = mul3(scaleMat(cwq / leaked.width, chq / leaked.height), H);
+  const ko = Math.max(1, Math.floor(1 / Math.max(1e-6, localScale(Hq, original.width / 2, original.height / 2))));
+  const Oq = reduceChannels(original, ko, nc);
+  const Hqo = mul3(Hq, scaleMat(original.width / Oq[0]!.w, original.height / Oq[0]!.h));
+  const luts: Float32Array[] = [];
+  let maskQ: Uint8Array | undefined;
+  const warpedQ = Oq.map((o) => {
+    const r = warpInto(o, Hqo, cwq, chq);
+    maskQ ??= erode(r.mask, cwq, chq, 1);
+    return r.p;
+  });
+  for (let c = 0; c < nc; c++) {
+    const lut = toneCurve(warpedQ[c]!, Lq[c]!, maskQ!, false);
+    opts.debug?.(`lut${c}`, { width: 256, height: 1, data: lut });
+    luts.push(lut);
+  }
+  const warped = warpInto(tonedLuma(original, luts), Hw, w, h);
+  const mask = erode(warped.mask, w, h, 4);
+  let validCount = 0;
+  for (let i = 0; i < mask.length; i++) validCount += mask[i]!;
+  const empty: AlterationResult = {
+    altered: false,
+    regions: [],
+    heatmap: { width: w, height: h, data: new Uint8Array(w * h) },
+    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor: 0, threshold: 0, contrastSlope: 0, blurOriginal: 0, blurLeaked: 0, refinedShift: [0, 0] },
+  };
+  if (validCount < 400) return empty;
+  let O = warped.p;
+  const L0 = shrink(luma(leaked), w, h);
+
+
+  // Shift refinement and blur matching run on one analysis window (the most textured of a few candidates), which
+  // is enough to estimate two global parameters and keeps the many trial blurs cheap.
+  const win = analysisWindow(O, mask, 384);
+  const Ow = cropPlane(O, win);
+  const Lw = cropPlane(L0, win);
+  const Mw = cropMask(mask, w, win);
+  // Small residual misalignment: search a ±3 px shift down to quarter-pixel steps on smoothed copies.
+  const Os = blur(Ow, 1.2);
+  const Ls = blur(Lw, 1.2);
+  let best = { dx: 0, dy: 0, e: mismatch(Ls, Os, Mw) };
+  for (const step of [1, 0.5, 0.25]) {
+    const c = best;
+    for (let iy = -2; iy <= 2; iy++) {
+      for (let ix = -2; ix <= 2; ix++) {
+        const dx = c.dx + ix * step;
+        const dy = c.dy + iy * step;
+        if (Math.abs(dx) > 3 || Math.abs(dy) > 3 || (ix === 0 && iy === 0)) continue;
+        const e = mismatch(Ls, Os, Mw, dx, dy);
+        if (e < best.e) best = { dx, dy, e };
+      }
+    }
+  }
+  O = shiftPlane(O, best.dx, best.dy);
+  const Ow2 = shiftPlane(Ow, best.dx, best.dy);
+
+  // Blur matching: blur the sharper of the two until their mismatch is smallest.
+  let bo = 0;
+  let bl = 0;
+  let P = O;
+  let L = L0;
+  let e0 = mismatch(Lw, Ow2, Mw);
+  for (const s of [0.5, 0.8, 1.1, 1.5, 2.0, 2.7]) {
+    const e = mismatch(Lw, blur(Ow2, s), Mw);
+    if (e < e0) {
+      e0 = e;
+      bo = s;
+    }
+  }
+  if (bo === 0) {
+    for (const s of [0.5, 0.8, 1.1, 1.5]) {
+      const e = mismatch(blur(Lw, s), Ow2, Mw);
+      if (e < e0) {
+        e0 = e;
+        bl = s;
+      }
+    }
+  }
+  if (bo > 0) P = blur(O, bo);
+  if (bl > 0) L = blur(L0, bl);
+
+  // Envelope difference: a leaked pixel is explained when it lies within the 3×3 min–max range of the prediction
+  // (sub-pixel shifts, resampling and ringing stay inside it), and vice versa (catches thin strokes removed by a
+  // clone); only the excess beyond both envelopes counts.
+  const envP = minMax3(P);
+  const envL = minMax3(L);
+  const diff = new Float32Array(w * h);
+  for (let i = 0; i < diff.length; i++) {
+    if (!mask[i]) continue;
+    const l = L.d[i]!;
+    const p = P.d[i]!;
+    const e1 = l > envP.hi[i]! ? l - envP.hi[i]! : l < envP.lo[i]! ? envP.lo[i]! - l : 0;
+    const e2 = p > envL.hi[i]! ? p - envL.hi[i]! : p < envL.lo[i]! ? envL.lo[i]! - p : 0;
+    diff[i] = e1 > e2 ? e1 : e2;
+  }
+  if (opts.debug) {
+    opts.debug('original', { width: w, height: h, data: P.d });
+    opts.debug('leaked', { width: w, height: h, data: L.d });
+    opts.debug('diff', { width: w, height: h, data: diff });
+  }
+  const sm = new Float32Array(w * h);
+  for (let y = 1; y < h - 1; y++) {
+    for (let x = 1; x < w - 1; x++) {
+      const i = y * w + x;
+      if (!mask[i]) continue;
+      let s = 0;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += diff[i + dy * w + dx]!;
+      sm[i] = s / 9;
+    }
+  }
+
+  // Local contrast both images agree on (per pixel: the smaller of the two 3×3 ranges). Benign damage — JPEG
+  // ringing, resampling, blur mismatch — grows with it; an edit shows up where the two disagree, so min() keeps the
+  // allowance small exactly where text or a face was added or removed.
+  const contrast = new Float32Array(w * h);
+  for (let i = 0; i < contrast.length; i++) {
+    if (!mask[i]) continue;
+    const rp = envP.hi[i]! - envP.lo[i]!;
+    const rl = envL.hi[i]! - envL.lo[i]!;
+    contrast[i] = rp < rl ? rp : rl;
+  }
+  // Block statistics: mean difference D and mean agreed contrast C per block.
+  const bw = Math.ceil(w / blockSize);
+  const bh = Math.ceil(h / blockSize);
+  const bmean = new Float32Array(bw * bh);
+  const bcon = new Float32Array(bw * bh);
+  const bvalid = new Uint8Array(bw * bh);
+  const flatVals: number[] = [];
+  const ratios: number[] = [];
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let s = 0;
+      let c = 0;
+      let n = 0;
+      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
+        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
+          const i = y * w + x;
+          if (!mask[i]) continue;
+          s += sm[i]!;
+          c += contrast[i]!;
+          n++;
+        }
+      }
+      if (n >= (blockSize * blockSize) / 3) {
+        const j = by * bw + bx;
+        bmean[j] = s / n;
+        bcon[j] = c / n;
+        bvalid[j] = 1;
+        if (c / n < 12) flatVals.push(s / n);
+        else ratios.push(s / c);
+      }
+    }
+  }
+  // Benign model per image: D ≈ floor + β·C. The floor from flat blocks, β from textured ones, each as a robust
+  // upper bound (median + k·MAD), so the few edited blocks do not move it.
+  const med = median(flatVals.length >= 20 ? flatVals : Array.from(bmean));
+  const mad = median((flatVals.length >= 20 ? flatVals : Array.from(bmean)).map((v) => Math.abs(v - med))) * 1.4826;
+  const noiseFloor = med;
+  const base = Math.max(med + k * Math.max(mad, 0.4), med + 4, 6);
+  const rmed = median(ratios);
+  const rmad = median(ratios.map((v) => Math.abs(v - rmed))) * 1.4826;
+  const beta = Math.max(rmed + k * Math.max(rmad, 0.004), 0.04);
+  const threshold = base;
+  const excess = new Float32Array(bw * bh);
+  for (let i = 0; i < excess.length; i++) excess[i] = bvalid[i] ? bmean[i]! - (base + beta * bcon[i]!) : -1;
+  const hot = new Uint8Array(bw * bh);
+  for (let i = 0; i < hot.length; i++) hot[i] = excess[i]! > 0 ? 1 : 0;
+  // Closing with a 3×3 element joins the blocks of one edit (letters of a word, parts of a face).
+  const grown = new Uint8Array(bw * bh);
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let any = 0;
+      for (let dy = -1; dy <= 1 && !any; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const yy = by + dy;
+        const xx = bx + dx;
+        if (yy >= 0 && yy < bh && xx >= 0 && xx < bw && hot[yy * bw + xx]) {
+          any = 1;
+          break;
+        }
+      }
+      grown[by * bw + bx] = any;
+    }
+  }
+  // Connected components (4-neighbour) over the grown map.
+  const label = new Int32Array(bw * bh).fill(-1);
+  const boxes: { box: [number, number, number, number]; score: number }[] = [];
+  const stack: number[] = [];
+  const members: number[] = [];
+  const strong = new Uint8Array(bw * bh);
+  const scoreScale = Math.max(4, base - noiseFloor);
+  let id = 0;
+  for (let start = 0; start < grown.length; start++) {
+    if (!grown[start] || label[start] !== -1) continue;
+    stack.push(start);
+    label[start] = id;
+    members.length = 0;
+    let hotSum = 0;
+    let hotN = 0;
+    let maxEx = 0;
+    while (stack.length) {
+      const c = stack.pop()!;
+      members.push(c);
+      const cx = c % bw;
+      const cy = (c - cx) / bw;
+      if (hot[c]) {
+        hotSum += excess[c]!;
+        hotN++;
+        if (excess[c]! > maxEx) maxEx = excess[c]!;
+      }
+      for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+        const xx = cx + dx;
+        const yy = cy + dy;
+        if (xx < 0 || yy < 0 || xx >= bw || yy >= bh) continue;
+        const j = yy * bw + xx;
+        if (grown[j] && label[j] === -1) {
+          label[j] = id;
+          stack.push(j);
+        }
+      }
+    }
+    id++;
+    if (hotN === 0) continue;
+    // Trim the fringe: blocks well below the component's peak are benign noise the closing pulled in; the box is
+    // drawn around strong blocks and the ring of blocks next to them, from the pixels above the pixel threshold.
+    for (const c of members) if (hot[c] && excess[c]! >= 0.25 * maxEx) strong[c] = 1;
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -1;
+    let y1 = -1;
+    let npx = 0;
+    for (const c of members) {
+      const bx = c % bw;
+      const by = (c - bx) / bw;
+      let keep = strong[c] === 1;
+      for (let dy = -1; dy <= 1 && !keep; dy++) for (let dx = -1; dx <= 1 && !keep; dx++) {
+        const xx = bx + dx;
+        const yy = by + dy;
+        if (xx >= 0 && yy >= 0 && xx < bw && yy < bh && strong[yy * bw + xx]) keep = true;
+      }
+      if (!keep) continue;
+      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
+        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
+          if (mask[y * w + x] && sm[y * w + x]! > 0.8 * base + beta * contrast[y * w + x]!) {
+            npx++;
+            if (x < x0) x0 = x;
+            if (y < y0) y0 = y;
+            if (x > x1) x1 = x;
+            if (y > y1) y1 = y;
+          }
+        }
+      }
+    }
+    if (npx < minArea * 0.25 || (x1 - x0 + 1) * (y1 - y0 + 1) < minArea) continue;
+    const score = 1 - Math.exp(-(hotSum / hotN) / scoreScale);
+    if (score >= minScore) boxes.push({ box: [x0, y0, x1 + 1, y1 + 1], score });
+  }
+  // Merge boxes of one edit: overlapping ones, and pieces of one text line (the changed characters of a rewritten
+  // name or number are separated by unchanged ones).
+  let merged = true;
+  while (merged) {
+    merged = false;
+    for (let i = 0; i < boxes.length && !merged; i++) {
+      for (let j = i + 1; j < boxes.length && !merged; j++) {
+        const a = boxes[i]!.box;
+        const b = boxes[j]!.box;
+        const ha = a[3] - a[1];
+        const hb = b[3] - b[1];
+        const vOverlap = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+        const hGap = Math.max(a[0], b[0]) - Math.min(a[2], b[2]);
+        const vGap = Math.max(a[1], b[1]) - Math.min(a[3], b[3]);
+        const touching = hGap <= 2 && vGap <= 2;
+        const sameLine = vOverlap >= 0.5 * Math.min(ha, hb) && Math.max(ha, hb) <= 2.5 * Math.min(ha, hb) && hGap <= 1.5 * Math.max(ha, hb);
+        if (touching || sameLine) {
+          boxes[i] = { box: [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])], score: Math.max(boxes[i]!.score, boxes[j]!.score) };
+          boxes.splice(j, 1);
+          merged = true;
+        }
+      }
+    }
+  }
+  const kept: AlteredRegion[] = boxes
+    .map((r) => ({
+      bbox: [Math.max(0, Math.floor(r.box[0] / fx)), Math.max(0, Math.floor(r.box[1] / fy)), Math.min(leaked.width, Math.ceil(r.box[2] / fx)), Math.min(leaked.height, Math.ceil(r.box[3] / fy))] as [number, number, number, number],
+      score: Math.round(r.score * 1000) / 1000,
+    }))
+    .sort((a, b) => b.score - a.score);
+
+  // Heat-map: the smoothed difference in units of the threshold (1× threshold ≈ 128).
+  const heat = new Uint8Array(w * h);
+  const scale = 128 / Math.max(1, base - noiseFloor);
+  for (let i = 0; i < heat.length; i++) {
+    if (!mask[i]) continue;
+    const v = (sm[i]! - noiseFloor - beta * contrast[i]!) * scale;
+    heat[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  }
+  return {
+    altered: kept.length > 0,
+    regions: kept,
+    heatmap: { width: w, height: h, data: heat },
+    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor, threshold, contrastSlope: beta, blurOriginal: bo, blurLeaked: bl, refinedShift: [best.dx, best.dy] },
+  };
+}

@@ -73,8 +73,8 @@ export interface ComputedHashes {
 
 /** The in-memory indexes over a {@link HashStore}, with ingest, delete and search. */
 export class ImageMatcher {
-  private readonly pdqIndex = new MihIndex();
-  private readonly descIndex = new MihIndex();
+  private pdqIndex = new MihIndex();
+  private descIndex = new MihIndex();
   private readonly hasher = createPdqHasher();
   private readonly featureCache = new Map<string, Features | null>();
   /** Row id → image id and kind, and image id → its rows (for replace/delete without a scan). */
@@ -105,6 +105,11 @@ export class ImageMatcher {
   /** Loads (or reloads) both indexes from the store: what `tracemark index rebuild` and process start do. */
   load(): { pdq: number; descriptors: number; ms: number } {
     const t = performance.now();
+    this.pdqIndex = new MihIndex();
+    this.descIndex = new MihIndex();
+    this.rowImage.clear();
+    this.imageRows.clear();
+    this.featureCache.clear();
     const info = (rows: Uint32Array, images: { imageId: string; kind: string }[]): void => {
       rows.forEach((row, i) => this.track(row, images[i]!));
     };

@@ -45,6 +45,8 @@ export interface HashStore {
   describe(rows: number[]): Map<number, HashRowInfo>;
   /** The stored local features of an image, or null. */
   features(imageId: string): { algo: string; data: Uint8Array } | null;
+  /** Ids of the images that have at least one hash of this algorithm (to find images an index rebuild must hash). */
+  hashedImages(algo: string): Set<string>;
   /** Number of hash rows of an algorithm (or all). */
   count(algo?: string): number;
 }

@@ -136,6 +136,11 @@ export class SqliteHashStore implements HashStore {
     return r ? { algo: r.algo, data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length) } : null;
   }
 
+  hashedImages(algo: string): Set<string> {
+    const rows = this.db.prepare('SELECT DISTINCT image_id FROM image_hash WHERE algo = ?').raw(true).all(algo) as [string][];
+    return new Set(rows.map((r) => r[0]));
+  }
+
   count(algo?: string): number {
     const r = (algo === undefined ? this.db.prepare('SELECT COUNT(*) AS n FROM image_hash').get() : this.db.prepare('SELECT COUNT(*) AS n FROM image_hash WHERE algo = ?').get(algo)) as { n: number };
     return r.n;

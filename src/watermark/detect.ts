@@ -2,8 +2,8 @@
  * Blind keyed detection:
  *   1. luma at ≤ ~0.6 MP (exact box average) and a ~300×300 "stage 1" copy;
  *   2. whitened autocorrelation → candidate lattices B (scale, rotation mod 90°, aspect, shear) — key-independent;
- *   3. for each candidate: resample the image onto the canonical grid (tile = 64 px), refine B from the canonical
- *      autocorrelation, whiten, fold modulo the tile;
+ *   3. for each candidate: resample the image onto the canonical grid (tile = 64 px), whiten, fold modulo the tile
+ *      (a second lattice refinement on the canonical image was tried: periodic text, e.g. an MRZ, pulled it off);
  *   4. correlate the folded tile with the keyed pilot for the 8 dihedral variants and all 4096 cyclic offsets (FFT);
  *   5. the best hypothesis gives the pilot statistic t (a normalised chip-level correlation); if t ≥ T the data chips
  *      are despread, Viterbi-decoded and the CRC-24 checked. A payload is reported only if both pass.
@@ -16,13 +16,16 @@ import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './patt
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, type Mat2 } from './sync.js';
 import { whiten } from './whiten.js';
+import { workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
-export const MAX_CANDIDATES = 6;
+export const MAX_CANDIDATES = 10;
 /** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
+/** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
+const SYNC_WHITEN_POWER = 1;
 /** Decision threshold on the pilot statistic. */
-export const THRESHOLD = 5.8;
+export const THRESHOLD = 5.9;
 
 /** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC. */
 export function falsePositiveBound(t: number): number {
@@ -52,6 +55,8 @@ export interface DetectResult {
   /** Fraction of coded chips agreeing with the re-encoded decoded word (diagnostic). */
   chipAgreement: number | null;
   candidates: number;
+  /** Benchmarks only (`diagnostics: true`): the decoded payload bits of the best hypothesis even when not detected. */
+  rawBits?: Uint8Array;
 }
 
 const pilotFftCache = new Map<TileLayout, { re: Float64Array; im: Float64Array }>();
@@ -118,70 +123,6 @@ function pilotStat(layout: TileLayout, a: Float64Array): number {
   return den > 0 ? num / Math.sqrt(den) : 0;
 }
 
-/** Direct (non-FFT) autocorrelation z-score of a whitened canonical image at one lag. */
-function lagZ(d: Float32Array, w: number, h: number, lx: number, ly: number): number {
-  let s = 0;
-  let p = 0;
-  const x0 = Math.max(0, -lx);
-  const x1 = Math.min(w, w - lx);
-  const y0 = Math.max(0, -ly);
-  const y1 = Math.min(h, h - ly);
-  for (let y = y0; y < y1; y++) {
-    const r = y * w;
-    const r2 = (y + ly) * w + lx;
-    for (let x = x0; x < x1; x++) {
-      const v = d[r + x]!;
-      s += v * d[r2 + x]!;
-      p += v * v;
-    }
-  }
-  return p > 0 ? s / Math.sqrt(p) : 0;
-}
-
-/** Least-squares correction G (canonical → canonical) from sub-pixel autocorrelation peaks near TILE·n. */
-function canonicalCorrection(d: Float32Array, w: number, h: number): Mat2 | null {
-  const pts: [number, number, number, number, number][] = []; // n1, n2, px, py, weight
-  const ns: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 0], [0, 2], [3, 0], [0, 3]];
-  for (const [n1, n2] of ns) {
-    const cx = n1 * TILE;
-    const cy = n2 * TILE;
-    if (Math.abs(cx) > w - 48 || Math.abs(cy) > h - 48) continue;
-    const g = new Float64Array(9);
-    let best = -Infinity;
-    let bi = 4;
-    for (let j = 0; j < 3; j++)
-      for (let i = 0; i < 3; i++) {
-        const v = lagZ(d, w, h, cx + i - 1, cy + j - 1);
-        g[j * 3 + i] = v;
-        if (v > best) {
-          best = v;
-          bi = j * 3 + i;
-        }
-      }
-    if (bi !== 4 || best < 3) continue; // the peak must be at the predicted place already
-    const l = g[3]!, r = g[5]!, u = g[1]!, dn = g[7]!, c = g[4]!;
-    const dx = l - 2 * c + r < 0 ? (0.5 * (l - r)) / (l - 2 * c + r) : 0;
-    const dy = u - 2 * c + dn < 0 ? (0.5 * (u - dn)) / (u - 2 * c + dn) : 0;
-    pts.push([n1, n2, cx + dx, cy + dy, best]);
-  }
-  if (pts.length < 2) return null;
-  let spx = 0, spx2 = 0, spy = 0, spy2 = 0, s11 = 0, s12 = 0, s22 = 0;
-  for (const [n1, n2, px, py, wt] of pts) {
-    const a = n1 * TILE;
-    const b = n2 * TILE;
-    spx += wt * px * a;
-    spx2 += wt * px * b;
-    spy += wt * py * a;
-    spy2 += wt * py * b;
-    s11 += wt * a * a;
-    s12 += wt * a * b;
-    s22 += wt * b * b;
-  }
-  const det = s11 * s22 - s12 * s12;
-  if (Math.abs(det) < 1e-9) return null;
-  return [(spx * s22 - spx2 * s12) / det, (-spx * s12 + spx2 * s11) / det, (spy * s22 - spy2 * s12) / det, (-spy * s12 + spy2 * s11) / det];
-}
-
 interface Canonical {
   d: Float32Array;
   w: number;
@@ -210,7 +151,7 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
   }
   const w = Math.ceil(umax - umin) + 1;
   const h = Math.ceil(vmax - vmin) + 1;
-  if (w * h > 700_000 || w < 24 || h < 24) return null;
+  if (w * h > 1_000_000 || w < 24 || h < 24) return null;
   const tx = Ml[0] * umin + Ml[1] * vmin;
   const ty = Ml[2] * umin + Ml[3] * vmin;
   const { plane, valid } = sampleAffine(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
@@ -226,8 +167,28 @@ function fold(c: Canonical): Float64Array {
   return f;
 }
 
+/** The best hypothesis so far. */
+interface Best {
+  t: number;
+  d: number;
+  ox: number;
+  oy: number;
+  a: Float64Array;
+  B: Mat2;
+}
+
+/** Despreads the data chips into soft coded bits and Viterbi-decodes them into info bits (payload ‖ CRC). */
+function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
+  const soft = new Float64Array(CODED_BITS);
+  for (let c = 0; c < CHIPS; c++) {
+    const r = layout.role[c]!;
+    if (r >= 0) soft[r]! += layout.sign[c]! * a[c]!;
+  }
+  return viterbiDecode(soft, INFO_BITS);
+}
+
 /** Detects the mark of `secret` in decoded pixels. */
-export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
+export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean } = {}): DetectResult {
   const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, scale: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
   const layout = tileLayout(secret);
   const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
@@ -243,31 +204,34 @@ export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
   const A1 = 256 * 256;
   const s1 = a0 > A1 ? Math.sqrt(A1 / a0) : 1;
   const S1 = s1 < 1 ? resize(I0, Math.max(8, Math.round(I0.width * s1)), Math.max(8, Math.round(I0.height * s1))) : I0;
-  const d1 = whiten(S1);
+  const d1 = whiten(S1, undefined, SYNC_WHITEN_POWER);
   const maxLag = Math.min(Math.max(S1.width, S1.height) - 8, 512 - Math.max(S1.width, S1.height));
   const acf = autocorrelation(d1, S1.width, S1.height, maxLag);
-  const lattices = findLattices(acf, 9, maxLag, MAX_CANDIDATES);
+  // Candidates: the best-scoring lattices, plus the best ones whose period is near what an unscaled copy of a marked
+  // image of this size would show (strongly periodic textures can outscore the mark's lattice in the autocorrelation).
+  const aw = workingSize(img.width, img.height);
+  const expected = TILE * Math.sqrt((S1.width * S1.height) / (aw.w * aw.h));
+  const all = findLattices(acf, 17, maxLag, 60, [[expected, 0, 0, expected]]);
+  const near = all.filter((c) => {
+    const p = Math.sqrt(Math.abs(c.B[0] * c.B[3] - c.B[1] * c.B[2]));
+    return p > 0.7 * expected && p < 1.45 * expected;
+  });
+  const lattices = [...all.slice(0, MAX_CANDIDATES - 3)];
+  for (const c of [...near, ...all.slice(MAX_CANDIDATES - 3)]) {
+    if (lattices.length >= MAX_CANDIDATES) break;
+    if (!lattices.includes(c)) lattices.push(c);
+  }
   const rx = I0.width / S1.width;
   const ry = I0.height / S1.height;
   const pf = pilotFft(layout);
-  let best: { t: number; d: number; ox: number; oy: number; a: Float64Array; B: Mat2 } | null = null;
+  let best = null as Best | null;
   const re = new Float64Array(TILE * TILE);
   const im = new Float64Array(TILE * TILE);
   for (const cand of lattices) {
     // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
-    let M0: Mat2 = [(rx * cand.B[0]) / TILE, (rx * cand.B[1]) / TILE, (ry * cand.B[2]) / TILE, (ry * cand.B[3]) / TILE];
-    let can = toCanonical(levels, M0);
+    const M0: Mat2 = [(rx * cand.B[0]) / TILE, (rx * cand.B[1]) / TILE, (ry * cand.B[2]) / TILE, (ry * cand.B[3]) / TILE];
+    const can = toCanonical(levels, M0);
     if (!can) continue;
-    for (let iter = 0; iter < 2; iter++) {
-      const G = canonicalCorrection(can.d, can.w, can.h);
-      if (!G) break;
-      const dev = Math.hypot(G[0] - 1, G[1], G[2], G[3] - 1);
-      if (dev < 5e-4 || dev > 0.1) break;
-      M0 = [M0[0] * G[0] + M0[1] * G[2], M0[0] * G[1] + M0[1] * G[3], M0[2] * G[0] + M0[3] * G[2], M0[2] * G[1] + M0[3] * G[3]];
-      const next = toCanonical(levels, M0);
-      if (!next) break;
-      can = next;
-    }
     const f = fold(can);
     for (let d = 0; d < 8; d++) {
       const fv = variant(f, d);
@@ -300,7 +264,8 @@ export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
         if (!best || t > best.t) best = { t, d, ox, oy, a, B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry] };
       }
     }
-    if (best && best.t >= THRESHOLD + 3) break; // clearly found; later candidates cannot matter
+    // Stop at the first hypothesis that passes both tests (the bound already counts every hypothesis).
+    if (best && best.t >= THRESHOLD && infoBitsToPayload(decodeSoft(layout, best.a))) break;
   }
   if (!best) return { ...none, candidates: lattices.length };
   // Geometry diagnostics: B in stage-1 px per tile; original tile in the same units was 64·(S1 px per working px).
@@ -317,14 +282,10 @@ export function detectPixels(img: Pixels, secret: Uint8Array): DetectResult {
     dihedral: best.d,
     offset: [best.ox, best.oy],
   };
-  if (best.t < THRESHOLD) return base;
-  const soft = new Float64Array(CODED_BITS);
-  for (let c = 0; c < CHIPS; c++) {
-    const r = layout.role[c]!;
-    if (r >= 0) soft[r]! += layout.sign[c]! * best.a[c]!;
-  }
-  const info = viterbiDecode(soft, INFO_BITS);
-  const payload = infoBitsToPayload(info);
+  if (best.t < THRESHOLD && !opts.diagnostics) return base;
+  const info = decodeSoft(layout, best.a);
+  if (opts.diagnostics) base.rawBits = info.slice(0, 64);
+  const payload = best.t >= THRESHOLD ? infoBitsToPayload(info) : null;
   if (!payload) return base;
   // Diagnostic: agreement of data chips with the re-encoded word.
   let agree = 0;

@@ -12,7 +12,9 @@ import { CHIP, CHIPS_PER_SIDE, TILE, tileChips, tileLayout } from './pattern.js'
 
 /** Working-resolution area bounds (pixels). */
 export const WORK_AREA_MIN = 40_000;
-export const WORK_AREA_MAX = 90_000;
+export const WORK_AREA_MAX = 250_000;
+/** Working area = image area / AREA_DIV: a chip (2 working px) is ≈ 2·√AREA_DIV full-resolution px. */
+export const SHAPE = { areaDiv: 6 };
 
 /**
  * Mask parameters. SSIM's structure term loses about σm²/(2σx² + C2) in a window where the image has local standard
@@ -24,10 +26,10 @@ export const WORK_AREA_MAX = 90_000;
 export const MASK = { ssimLoss: 0.011, max: 3.2, min: 0.6, rms: 1.85 };
 const C2 = (0.03 * 255) ** 2;
 
-/** Working size for an image: area clamp(W·H/8, 40k, 90k), never upsampled. */
+/** Working size for an image: area clamp(W·H/AREA_DIV, 40k, 250k), never upsampled. */
 export function workingSize(width: number, height: number): { w: number; h: number } {
   const area = width * height;
-  const target = Math.min(WORK_AREA_MAX, Math.max(WORK_AREA_MIN, area / 8));
+  const target = Math.min(WORK_AREA_MAX, Math.max(WORK_AREA_MIN, area / SHAPE.areaDiv));
   const f = Math.min(1, Math.sqrt(target / area));
   return { w: Math.max(1, Math.round(width * f)), h: Math.max(1, Math.round(height * f)) };
 }
@@ -69,7 +71,6 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
     const cy = ((y % TILE) / CHIP) | 0;
     for (let x = 0; x < w; x++) {
       const cx = ((x % TILE) / CHIP) | 0;
-      // Avoid pushing saturated pixels further (clipping would only cost PSNR).
       res[y * w + x] = strength * ampS[y * w + x]! * chips[cy * CHIPS_PER_SIDE + cx]!;
     }
   }

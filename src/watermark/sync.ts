@@ -5,6 +5,7 @@
  * (90° turns, mirror) and the translation are resolved later by correlating with the keyed pilot.
  */
 import { fft2, nextPow2 } from './fft.js';
+import { boxMean } from '../image/resample.js';
 
 /** A 2×2 matrix [a b; c d] stored as [a, b, c, d] (columns are the lattice vectors). */
 export type Mat2 = [number, number, number, number];
@@ -17,6 +18,39 @@ export interface Acf {
   maxLag: number;
   width: number;
   height: number;
+}
+
+/**
+ * Spectral flattening: the power spectrum is divided by its local mean (cyclic box of radius r). A periodic texture in
+ * the image has a few very strong spectral lines, which this caps; the tiled mark has many weak lines, which it keeps —
+ * so textures no longer dominate the autocorrelation.
+ */
+export const FLATTEN = { radius: 0 };
+
+function flattenSpectrum(p: Float64Array, nx: number, ny: number, r: number): void {
+  const tmp = new Float64Array(nx * ny);
+  const win = 2 * r + 1;
+  for (let y = 0; y < ny; y++) {
+    const row = y * nx;
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += p[row + ((k + nx) % nx)]!;
+    for (let x = 0; x < nx; x++) {
+      tmp[row + x] = s;
+      s += p[row + ((x + r + 1) % nx)]! - p[row + ((x - r + nx) % nx)]!;
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < nx * ny; i++) total += p[i]!;
+  const eps = (1e-3 * total) / (nx * ny);
+  for (let x = 0; x < nx; x++) {
+    let s = 0;
+    for (let k = -r; k <= r; k++) s += tmp[((k + ny) % ny) * nx + x]!;
+    for (let y = 0; y < ny; y++) {
+      p[y * nx + x] = (p[y * nx + x]! * win * win) / (s + eps);
+      s += tmp[((y + r + 1) % ny) * nx + x]! - tmp[((y - r + ny) % ny) * nx + x]!;
+    }
+  }
+  // Mean 1 power per bin now; the z-normalisation below divides by the mean power.
 }
 
 /** Autocorrelation via FFT, each lag divided by sqrt(overlap · mean power) so values are roughly z-scores. */
@@ -38,10 +72,12 @@ export function autocorrelation(d: Float32Array, width: number, height: number, 
     re[i] = re[i]! * re[i]! + im[i]! * im[i]!;
     im[i] = 0;
   }
+  if (FLATTEN.radius > 0) flattenSpectrum(re, nx, ny, FLATTEN.radius);
   fft2(re, im, nx, ny, true);
   const side = 2 * maxLag + 1;
   const z = new Float32Array(side * side);
   const norm = 1 / (nx * ny);
+  if (FLATTEN.radius > 0) power = (re[0]! * norm) / (width * height);
   for (let vy = -maxLag; vy <= maxLag; vy++) {
     const oy = height - Math.abs(vy);
     for (let vx = -maxLag; vx <= maxLag; vx++) {
@@ -51,8 +87,16 @@ export function autocorrelation(d: Float32Array, width: number, height: number, 
       z[(vy + maxLag) * side + (vx + maxLag)] = count > 64 ? (re[idx]! * norm) / (power * Math.sqrt(count) + 1e-9) : 0;
     }
   }
+  if (PEAK_HP.radius > 0) {
+    // Keep only sharp peaks: subtract the local mean of the lag plane (textures give broad correlation hills).
+    const m = boxMean({ width: side, height: side, data: z }, PEAK_HP.radius);
+    for (let i = 0; i < z.length; i++) z[i] = z[i]! - m[i]!;
+  }
   return { z, side, maxLag, width, height };
 }
+
+/** Radius of the lag-plane high-pass applied to the autocorrelation (0 = off). */
+export const PEAK_HP = { radius: 0 };
 
 function zAt(a: Acf, vx: number, vy: number): number {
   const { maxLag, side } = a;
@@ -153,7 +197,7 @@ export function refineLattice(a: Acf, B: Mat2): Mat2 {
  * [minR, maxR] each propose a basis (v, its partner near v rotated 90°); the basis is scored by the mean z over
  * its lattice points, and half-size lattices are proposed too (a peak at twice the period is also a lattice point).
  */
-export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: number): { B: Mat2; score: number }[] {
+export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: number, extra: Mat2[] = []): { B: Mat2; score: number }[] {
   const { maxLag, side, z } = a;
   const peaks: { x: number; y: number; z: number }[] = [];
   for (let vy = 0; vy <= maxLag - 1; vy++)
@@ -174,7 +218,7 @@ export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: 
       if (isMax) peaks.push({ x: vx, y: vy, z: v });
     }
   peaks.sort((p, q) => q.z - p.z);
-  const top = peaks.slice(0, 24);
+  const top = peaks.slice(0, 80);
   const cands: { B: Mat2; score: number }[] = [];
   const consider = (B: Mat2): void => {
     const det = B[0] * B[3] - B[1] * B[2];
@@ -185,6 +229,7 @@ export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: 
     const score = latticeScore(a, Br);
     if (Number.isFinite(score)) cands.push({ B: Br, score });
   };
+  for (const B of extra) consider(B);
   for (const p of top) {
     const q = peakNear(a, -p.y, p.x, Math.max(2, Math.round(0.1 * Math.hypot(p.x, p.y))));
     const B: Mat2 = [p.x, q.x, p.y, q.y];

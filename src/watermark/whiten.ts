@@ -5,8 +5,12 @@
 import type { Plane } from '../image/planes.js';
 import { boxMean } from '../image/resample.js';
 
-/** Whitened copy of `p`; pixels not `valid` (and within 3 px of them) are set to 0. */
-export function whiten(p: Plane, valid?: Uint8Array): Float32Array {
+/**
+ * Whitened copy of `p`; pixels not `valid` (and within 3 px of them) are set to 0. `power` 2 (used for the
+ * synchronisation autocorrelation) divides by the local variance instead, so strong edges and textures — which can be
+ * periodic — hardly count and flat regions, where the mark is cleanest, dominate.
+ */
+export function whiten(p: Plane, valid?: Uint8Array, power = 1): Float32Array {
   const n = p.width * p.height;
   const m = boxMean(p, 2);
   const d = new Float32Array(n);
@@ -25,7 +29,8 @@ export function whiten(p: Plane, valid?: Uint8Array): Float32Array {
       d[i] = 0;
       continue;
     }
-    let v = d[i]! / (Math.sqrt(Math.max(0, e[i]!)) + 1.5);
+    const den = Math.sqrt(Math.max(0, e[i]!)) + 1.5;
+    let v = d[i]! / (power === 1 ? den : den ** power);
     if (v > 3) v = 3;
     else if (v < -3) v = -3;
     d[i] = v;

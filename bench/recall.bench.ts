@@ -81,14 +81,23 @@ interface Query {
   expected: Set<string>;
 }
 
+const tStart = performance.now();
+function progress(msg: string): void {
+  process.stderr.write(`[${((performance.now() - tStart) / 1000).toFixed(0)} s] ${msg}\n`);
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const photos = await loadBenchPhotos('.bench-data/photos', 64);
-  if (photos.length < N_PHOTOS + 10) {
-    console.log(`bench:recall needs the benchmark photos: run \`bash scripts/fetch-photos.sh\` first (found ${photos.length}).`);
+  const rawPhotos = await loadBenchPhotos('.bench-data/photos', 64);
+  if (rawPhotos.length < N_PHOTOS + 10) {
+    console.log(`bench:recall needs the benchmark photos: run \`bash scripts/fetch-photos.sh\` first (found ${rawPhotos.length}).`);
     process.exitCode = 1;
     return;
   }
+  // Decode each (often multi-megapixel) photo once.
+  const photos: Buffer[] = [];
+  for (const p of rawPhotos) photos.push(await normalise(p));
+  progress(`photos normalised (${photos.length})`);
   const rng = new Rng('recall-bench');
   const vault: { id: string; kind: string; png: Buffer; subject: string }[] = [];
   const queries: Query[] = [];
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     if (i >= N_CARD_ONLY && s.selfie) vault.push({ id: `selfie-${i}`, kind: 'selfie', png: await normalise(s.selfie.jpeg), subject: `person-${i}` });
     else cardOnly.push({ person, card: s.idFront });
   }
+  progress(`vault rendered (${vault.length})`);
   const subjectImages = new Map<string, string[]>();
   for (const v of vault) subjectImages.set(v.subject, [...(subjectImages.get(v.subject) ?? []), v.id]);
   for (const v of vault) {
@@ -115,6 +125,7 @@ async function main(): Promise<void> {
     const sel = await renderSelfie(c.person, c.card, { backgroundPhoto: bg });
     queries.push({ attack: 'card-in-new-selfie', group: 'selfie', bytes: sel.jpeg, expected: new Set([`card-${i}`]) });
   }
+  progress(`queries made (${queries.length})`);
   // Distractors: crops of the other photos, other people's cards (same issuers) and selfies.
   const distractors: { id: string; kind: string; png: Buffer }[] = [];
   const otherPhotos = photos.slice(N_PHOTOS + 10);
@@ -142,6 +153,7 @@ async function main(): Promise<void> {
     distractors.push({ id: `d-photo-${p}`, kind: 'other', png: await sharp(src).rotate().extract({ left, top, width: cw, height: ch }).resize(1000, 1000, { fit: 'inside' }).png().toBuffer() });
     p++;
   }
+  progress(`distractors made (${distractors.length})`);
   // Negatives: copies of images that are not in the vault (held-out photos and people).
   const negatives: Query[] = [];
   for (let i = 0; i < (QUICK ? 4 : 10); i++) {
@@ -165,6 +177,7 @@ async function main(): Promise<void> {
     const matcher = new ImageMatcher(store, { features: mode === 'full' });
     let ti = performance.now();
     for (const v of [...vault, ...distractors]) await matcher.ingest(v.id, v.kind, await raster(v.png));
+    progress(`[${mode}] ingested`);
     const ingestMs = (performance.now() - ti) / (vault.length + distractors.length);
     // Reload from the store, as `tracemark index rebuild` does, so the persisted path is what is measured.
     const reloaded = new ImageMatcher(store, { features: mode === 'full' });
@@ -180,18 +193,19 @@ async function main(): Promise<void> {
       const hit = cands.some((c) => q.expected.has(c.imageId));
       const falseM = cands.filter((c) => !q.expected.has(c.imageId)).length;
       falseTotal += falseM;
-      const e = per.get(q.attack) ?? { n: 0, hit: 0, falseM: 0, group: q.group };
+      const key = `${q.group === 'negative' ? 'negative ' : ''}${q.attack}`;
+      const e = per.get(key) ?? { n: 0, hit: 0, falseM: 0, group: q.group };
       e.n++;
       if (hit) e.hit++;
       e.falseM += falseM;
-      per.set(q.attack, e);
+      per.set(key, e);
     }
     times.sort((a, b) => a - b);
     console.log(`\n[${mode}] ingest ${ingestMs.toFixed(0)} ms/image; index rebuild from store: ${loaded.pdq} PDQ + ${loaded.descriptors} descriptors in ${loaded.ms.toFixed(0)} ms; query p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p99 ${times[Math.floor(times.length * 0.99)]!.toFixed(0)} ms`);
-    console.log('attack               group        recall        false matches');
+    console.log('attack                    group        recall          false matches');
     for (const [name, e] of per) {
       const recall = e.group === 'negative' ? '   —   ' : `${((100 * e.hit) / e.n).toFixed(1).padStart(5)}% (${e.hit}/${e.n})`;
-      console.log(`${name.padEnd(20)} ${e.group.padEnd(12)} ${recall.padEnd(14)} ${e.falseM}`);
+      console.log(`${name.padEnd(25)} ${e.group.padEnd(12)} ${recall.padEnd(16)} ${e.falseM}`);
     }
     const groups = new Map<string, { n: number; hit: number }>();
     for (const e of per.values()) {

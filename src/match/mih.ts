@@ -1,13 +1,18 @@
 /**
- * Exact Hamming-radius search by multi-index hashing (Norouzi et al.), with a flat, cache-friendly layout.
+ * Exact Hamming-radius search by multi-index hashing (Norouzi, Punjani & Fleet), with a flat, cache-friendly layout.
  *
- * The 256-bit hash is cut into 16 chunks of 16 bits. If two hashes differ in at most r bits, then by the pigeonhole
- * principle at least one chunk differs in at most ⌊r/16⌋ bits — so for r ≤ 31 a match agrees with the query up to one
- * bit in some chunk. For each chunk we keep a CSR table: `offsets[c][v] … offsets[c][v+1]` delimits the rows whose chunk
- * c equals v, in one Uint32Array of row numbers (no hash maps, no per-bucket objects). A query probes the chunk value
- * and its 16 one-bit neighbours in each chunk (272 buckets), verifies each candidate's full distance, and deduplicates
- * with a generation-stamped Uint32Array (checked only for candidates that pass, to save cache misses). Radii 32–47 probe two-bit neighbours (137 per chunk); larger radii fall back to
- * a scan, so every radius stays exact.
+ * The 256-bit hash is cut into m chunks of w bits. If two hashes differ in at most r bits, then by the pigeonhole
+ * principle at least one chunk differs in at most ⌊r/m⌋ bits. The default layout is 16 chunks × 16 bits (the persisted
+ * scheme, see src/storage/hashes/sqlite.ts): for r ≤ 31 a match agrees with the query up to one bit in some chunk, so a
+ * query probes each chunk's value and its 16 one-bit neighbours (272 buckets). From about 3 M hashes on, buckets of 16
+ * bits hold so many rows that verifying candidates dominates; the index then switches to 11 chunks × 23 bits (253 bits
+ * covered — ignoring 3 bits keeps the pigeonhole bound valid, since a distance ≤ r over 256 bits is ≤ r over any
+ * subset) and probes up to two-bit neighbours (3,047 buckets of ~1 row each instead of 272 buckets of ~150 rows).
+ *
+ * Per chunk a CSR table: `offsets[v] … offsets[v+1]` delimits the rows whose chunk equals v in one Uint32Array of row
+ * numbers — no hash maps, no per-bucket objects. Candidates are verified on the full 256 bits first and deduplicated
+ * after (generation-stamped Uint32Array), because most candidates fail and touching only the hash costs one cache miss
+ * instead of three. Radii beyond what the probes cover fall back to a scan, so every radius is exact.
  *
  * The CSR tables are immutable; new rows go to a small pending tail that is scanned linearly and merged (rebuilt) once
  * it grows past a threshold. Deletes set a tombstone; compaction rewrites the arrays when a quarter are dead.
@@ -15,8 +20,13 @@
 import { hammingWords, toWords } from '../hash/hasher.js';
 import { checkEntry, checkSearchOptions, finishHits, type HammingIndex, type IndexHit, type SearchOptions } from './hamming-index.js';
 
-const CHUNKS = 16;
-const BUCKETS = 65536;
+/** Chunk layout of the CSR tables. */
+export interface MihLayout {
+  /** Bits per chunk (16 … 24). */
+  bits: number;
+  /** Number of chunks (⌊256 / bits⌋; leftover bits are not indexed, only verified). */
+  chunks: number;
+}
 
 /** Tuning knobs; defaults suit 10k–10M hashes. */
 export interface MihOptions {
@@ -24,6 +34,23 @@ export interface MihOptions {
   minPending?: number;
   /** Largest pending tail before a merge regardless of size (default 65536). */
   maxPending?: number;
+  /** Force a chunk width instead of choosing by size (16 = the classic 16 × 16 layout). */
+  chunkBits?: number;
+}
+
+/** Chooses the chunk width for n hashes: 16 bits below ~3 M rows, 23 bits above (see the file comment). */
+export function chooseLayout(n: number, forcedBits?: number): MihLayout {
+  const bits = forcedBits ?? (n >= 3_000_000 ? 23 : 16);
+  return { bits, chunks: Math.floor(256 / bits) };
+}
+
+/** Value of the chunk of `bits` bits starting at bit `off` (MSB first) of the hash at word offset `base`. */
+function chunkAt(words: Uint32Array, base: number, off: number, bits: number): number {
+  const wi = off >>> 5;
+  const bo = off & 31;
+  let x = (words[base + wi]! << bo) >>> 0;
+  if (bo + bits > 32) x = (x | (words[base + wi + 1]! >>> (32 - bo))) >>> 0;
+  return x >>> (32 - bits);
 }
 
 /** Multi-index hashing index over 256-bit hashes; exact for every radius. */
@@ -38,20 +65,30 @@ export class MihIndex implements HammingIndex {
   private deadCount = 0;
   /** Rows [0, indexed) are in the CSR tables; rows [indexed, n) are the pending tail. */
   private indexed = 0;
+  private layout: MihLayout = { bits: 16, chunks: 16 };
   private offsets: Uint32Array = new Uint32Array(0);
   private rows: Uint32Array = new Uint32Array(0);
   private readonly q = new Uint32Array(8);
-  private readonly qc = new Uint16Array(CHUNKS);
   private readonly minPending: number;
   private readonly maxPending: number;
+  private readonly forcedBits: number | undefined;
 
   constructor(opts: MihOptions = {}) {
     this.minPending = opts.minPending ?? 4096;
     this.maxPending = Math.max(this.minPending, opts.maxPending ?? 65536);
+    if (opts.chunkBits !== undefined && (!Number.isInteger(opts.chunkBits) || opts.chunkBits < 8 || opts.chunkBits > 24)) {
+      throw new RangeError(`chunkBits must be an integer 8–24, got ${opts.chunkBits}`);
+    }
+    this.forcedBits = opts.chunkBits;
   }
 
   get size(): number {
     return this.n - this.deadCount;
+  }
+
+  /** The chunk layout of the current tables. */
+  get currentLayout(): MihLayout {
+    return { ...this.layout };
   }
 
   private reserve(extra: number): void {
@@ -96,25 +133,33 @@ export class MihIndex implements HammingIndex {
     if (pending > limit) this.rebuild();
   }
 
-  /** Rebuilds the 16 CSR tables over all rows (counting sort per chunk; rows stay in ascending order per bucket). */
+  /** Rebuilds the CSR tables over all rows (counting sort per chunk; rows stay in ascending order per bucket). */
   rebuild(): void {
     const n = this.n;
-    const offsets = new Uint32Array(CHUNKS * (BUCKETS + 1));
-    const rows = new Uint32Array(CHUNKS * n);
+    const layout = chooseLayout(n, this.forcedBits);
+    const { bits, chunks } = layout;
+    const buckets = 2 ** bits;
+    // Drop the old tables first so a rebuild at 10M does not hold two copies.
+    this.offsets = new Uint32Array(0);
+    this.rows = new Uint32Array(0);
+    const offsets = new Uint32Array(chunks * (buckets + 1));
+    const rows = new Uint32Array(chunks * n);
     const words = this.words;
-    for (let c = 0; c < CHUNKS; c++) {
-      const w = c >> 1;
-      const shift = c & 1 ? 0 : 16;
-      const ob = c * (BUCKETS + 1);
-      for (let i = 0; i < n; i++) offsets[ob + ((words[i * 8 + w]! >>> shift) & 0xffff) + 1]!++;
-      for (let v = 0; v < BUCKETS; v++) offsets[ob + v + 1]! += offsets[ob + v]!;
-      const rb = c * n;
-      const cursor = offsets.slice(ob, ob + BUCKETS);
+    const vals = new Uint32Array(n);
+    for (let c = 0; c < chunks; c++) {
+      const off = c * bits;
+      const ob = c * (buckets + 1);
       for (let i = 0; i < n; i++) {
-        const v = (words[i * 8 + w]! >>> shift) & 0xffff;
-        rows[rb + cursor[v]!++] = i;
+        const v = chunkAt(words, i * 8, off, bits);
+        vals[i] = v;
+        offsets[ob + v + 1]!++;
       }
+      for (let v = 0; v < buckets; v++) offsets[ob + v + 1]! += offsets[ob + v]!;
+      const rb = c * n;
+      const cursor = offsets.slice(ob, ob + buckets);
+      for (let i = 0; i < n; i++) rows[rb + cursor[vals[i]!]!++] = i;
     }
+    this.layout = layout;
     this.offsets = offsets;
     this.rows = rows;
     this.indexed = n;
@@ -131,8 +176,8 @@ export class MihIndex implements HammingIndex {
       }
     };
     if (hash && this.indexed > 0) {
-      // Every row holding this hash sits in chunk 0's bucket for the hash's first 16 bits.
-      const v = (hash[0]! << 8) | hash[1]!;
+      // Every row holding this hash sits in chunk 0's bucket for the hash's first bits.
+      const v = chunkAt(toWords(hash), 0, 0, this.layout.bits);
       for (let p = this.offsets[v]!, e = this.offsets[v + 1]!; p < e; p++) kill(this.rows[p]!);
       for (let i = this.indexed; i < this.n; i++) kill(i);
     } else {
@@ -168,8 +213,10 @@ export class MihIndex implements HammingIndex {
     const words = this.words;
     const keys = this.keys;
     const dead = this.dead;
-    const s = radius >> 4; // bits a matching chunk may differ by (pigeonhole over 16 chunks)
+    const { bits, chunks } = this.layout;
+    const s = Math.floor(radius / chunks); // bits a matching chunk may differ by (pigeonhole)
     if (s >= 3) {
+      // The probes would outnumber the rows: scan (still exact).
       for (let i = 0; i < this.n; i++) {
         if (dead[i]) continue;
         const d = hammingWords(words, i, q);
@@ -177,37 +224,32 @@ export class MihIndex implements HammingIndex {
       }
       return finishHits(hits, top);
     }
-    if (this.indexed > 0) {
-      if (++this.gen === 0xffffffff) {
-        this.stamp.fill(0);
-        this.gen = 1;
-      }
-      const gen = this.gen;
-      const stamp = this.stamp;
-      const offsets = this.offsets;
-      const rows = this.rows;
-      const nIdx = this.indexed;
-      const qc = this.qc;
-      for (let c = 0; c < CHUNKS; c++) qc[c] = (q[c >> 1]! >>> (c & 1 ? 0 : 16)) & 0xffff;
-      for (let c = 0; c < CHUNKS; c++) {
-        const ob = c * (BUCKETS + 1);
-        const rb = c * nIdx;
-        const v0 = qc[c]!;
-        // Probe v0, then its 1-bit neighbours, then (radius ≥ 32) its 2-bit neighbours.
-        for (let a = -1; a < (s >= 1 ? 16 : 0); a++) {
-          const va = a < 0 ? v0 : v0 ^ (1 << a);
-          for (let b = a < 0 || s < 2 ? 16 : a + 1; b <= 16; b++) {
-            const v = b === 16 ? va : va ^ (1 << b);
-            const end = rb + offsets[ob + v + 1]!;
-            for (let p = rb + offsets[ob + v]!; p < end; p++) {
-              // Verify first, dedup after: most candidates fail the distance test, and touching only the hash
-              // (not the stamp and tombstone arrays too) costs one cache miss per candidate instead of three.
-              const i = rows[p]!;
-              const d = hammingWords(words, i, q);
-              if (d > radius || stamp[i] === gen) continue;
-              stamp[i] = gen;
-              if (!dead[i]) hits.push({ key: keys[i]!, distance: d });
-            }
+    if (++this.gen === 0xffffffff) {
+      this.stamp.fill(0);
+      this.gen = 1;
+    }
+    const gen = this.gen;
+    const stamp = this.stamp;
+    const offsets = this.offsets;
+    const rows = this.rows;
+    const nIdx = this.indexed;
+    const buckets1 = 2 ** bits + 1;
+    for (let c = 0; c < chunks; c++) {
+      const ob = c * buckets1;
+      const rb = c * nIdx;
+      const v0 = chunkAt(q, 0, c * bits, bits);
+      // Probe v0, then its 1-bit neighbours, then (when s = 2) its 2-bit neighbours, each exactly once.
+      for (let a = -1; a < (s >= 1 ? bits : 0); a++) {
+        const va = a < 0 ? v0 : v0 ^ (1 << a);
+        for (let b = a < 0 || s < 2 ? bits : a + 1; b <= bits; b++) {
+          const v = b === bits ? va : va ^ (1 << b);
+          const end = rb + offsets[ob + v + 1]!;
+          for (let p = rb + offsets[ob + v]!; p < end; p++) {
+            const i = rows[p]!;
+            const d = hammingWords(words, i, q);
+            if (d > radius || stamp[i] === gen) continue;
+            stamp[i] = gen;
+            if (!dead[i]) hits.push({ key: keys[i]!, distance: d });
           }
         }
       }

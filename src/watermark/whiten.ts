@@ -5,6 +5,9 @@
 import type { Plane } from '../image/planes.js';
 import { boxMean } from '../image/resample.js';
 
+/** Whitening constants: `eps` (grey levels) bounds the gain in flat areas; `clip` bounds any one pixel's vote. */
+export const WHITEN = { eps: 1.5, clip: 3 };
+
 /**
  * Whitened copy of `p`; pixels not `valid` (and within 3 px of them) are set to 0. `power` 2 (used for the
  * synchronisation autocorrelation) divides by the local variance instead, so strong edges and textures — which can be
@@ -29,10 +32,10 @@ export function whiten(p: Plane, valid?: Uint8Array, power = 1): Float32Array {
       d[i] = 0;
       continue;
     }
-    const den = Math.sqrt(Math.max(0, e[i]!)) + 1.5;
+    const den = Math.sqrt(Math.max(0, e[i]!)) + WHITEN.eps;
     let v = d[i]! / (power === 1 ? den : den ** power);
-    if (v > 3) v = 3;
-    else if (v < -3) v = -3;
+    if (v > WHITEN.clip) v = WHITEN.clip;
+    else if (v < -WHITEN.clip) v = -WHITEN.clip;
     d[i] = v;
   }
   return d;

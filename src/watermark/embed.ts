@@ -44,21 +44,26 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
   const lw = resize(lk, w, h);
   const fw = resize({ width: lk.width, height: lk.height, data: fineK }, w, h).data;
   // Coarse activity: local standard deviation over 5×5 working pixels.
-  const m1 = boxMean(lw, 2);
+  // Coarse activity: variance of the detail (luma minus its 3×3 mean) over 5×5 working pixels. Removing the local
+  // mean first keeps smooth gradients (skies), which SSIM's small window does not see as texture, from counting.
+  const m0 = boxMean(lw, 1);
   const sq = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) sq[i] = lw.data[i]! * lw.data[i]!;
+  for (let i = 0; i < w * h; i++) sq[i] = (lw.data[i]! - m0[i]!) ** 2;
   const m2 = boxMean({ width: w, height: h, data: sq }, 2);
+  const m1 = new Float32Array(w * h);
   const amp = new Float32Array(w * h);
   const chipFull = (CHIP * img.width) / w;
   const g = Math.min(1, 9 / (chipFull * chipFull));
   const wc = Math.min(1, 16 / (k * k)); // coarse (5 working px) variance counts only where that is near SSIM's window
   for (let i = 0; i < w * h; i++) {
-    const coarse = Math.max(0, m2[i]! - m1[i]! * m1[i]!);
+    const coarse = Math.max(0, m2[i]! - m1[i]!) * 2; // ×2: the 3×3-mean residual holds about half the local variance
     const fine = fw[i]!;
     const varLoc = fine * fine + wc * coarse;
     // 0.64: mean square of the bilinearly upsampled ±1 chip pattern.
     const a = Math.sqrt((MASK.ssimLoss * (2 * varLoc + C2)) / (0.64 * g));
-    amp[i] = Math.max(MASK.min, Math.min(MASK.max, a));
+    // Near black, SSIM's luminance term is sensitive and clipping at 0 would rectify the mark: fade it out there.
+    const dark = Math.min(1, (lw.data[i]! + 2) / 24);
+    amp[i] = Math.max(MASK.min, Math.min(MASK.max, a)) * dark;
   }
   // Global cap on the RMS change (PSNR).
   let ms = 0;

@@ -49,8 +49,8 @@ export interface DetectResult {
   threshold: number;
   /** Bound on P(false positive) at this statistic (1 when not detected). */
   fpBound: number;
-  /** Estimated scale of the image relative to the marked original's tile (1 = untouched; 0.5 = halved). */
-  scale: number | null;
+  /** Tile period as found in the examined image, in its pixels (diagnostic: reveals the scale of a copy). */
+  tilePx: number | null;
   /** Estimated rotation in degrees (mod 90 from the lattice, resolved by the dihedral search). */
   rotation: number | null;
   /** Dihedral variant index (0 = none; 1–3 = 90° turns; 4–7 = mirrored). */
@@ -194,7 +194,7 @@ function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
 
 /** Detects the mark of `secret` in decoded pixels. */
 export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean } = {}): DetectResult {
-  const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, scale: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
+  const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, tilePx: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
   const layout = tileLayout(secret);
   const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
   const I0 = lumaBoxExact(img, k0);
@@ -217,12 +217,13 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const aw = workingSize(img.width, img.height);
   const expected = TILE * Math.sqrt((S1.width * S1.height) / (aw.w * aw.h));
   const all = findLattices(acf, 17, maxLag, 60, [[expected, 0, 0, expected]]);
+  const isExpected = (c: { B: Mat2 }): boolean => c.B[0] === expected && c.B[3] === expected && c.B[1] === 0 && c.B[2] === 0;
   const near = all.filter((c) => {
     const p = Math.sqrt(Math.abs(c.B[0] * c.B[3] - c.B[1] * c.B[2]));
-    return p > 0.7 * expected && p < 1.45 * expected;
+    return !isExpected(c) && p > 0.7 * expected && p < 1.45 * expected;
   });
-  const lattices = [...all.slice(0, MAX_CANDIDATES - 3)];
-  for (const c of [...near, ...all.slice(MAX_CANDIDATES - 3)]) {
+  const lattices = all.filter((c) => !isExpected(c)).slice(0, MAX_CANDIDATES - 4);
+  for (const c of [...all.filter(isExpected), ...near, ...all]) {
     if (lattices.length >= MAX_CANDIDATES) break;
     if (!lattices.includes(c)) lattices.push(c);
   }
@@ -282,7 +283,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     statistic: best.t,
     candidates: lattices.length,
     confidence: 1 - Math.min(1, HYPOTHESES * Math.exp((-best.t * best.t) / 2)),
-    scale: ((l1 + l2) / 2 / TILE) * (img.width / S1.width),
+    tilePx: ((l1 + l2) / 2) * (img.width / S1.width),
     rotation,
     dihedral: best.d,
     offset: [best.ox, best.oy],

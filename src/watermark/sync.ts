@@ -220,16 +220,16 @@ export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: 
   peaks.sort((p, q) => q.z - p.z);
   const top = peaks.slice(0, 80);
   const cands: { B: Mat2; score: number }[] = [];
-  const consider = (B: Mat2): void => {
+  const consider = (B: Mat2, refine = true): void => {
     const det = B[0] * B[3] - B[1] * B[2];
     const l1 = Math.hypot(B[0], B[2]);
     const l2 = Math.hypot(B[1], B[3]);
     if (l1 < minR * 0.9 || l2 < minR * 0.9 || Math.abs(det) < 0.6 * l1 * l2) return;
-    const Br = refineLattice(a, B);
+    const Br = refine ? refineLattice(a, B) : B;
     const score = latticeScore(a, Br);
     if (Number.isFinite(score)) cands.push({ B: Br, score });
   };
-  for (const B of extra) consider(B);
+  for (const B of extra) consider(B); // refined here; also kept as given below (a texture can pull the refinement)
   for (const p of top) {
     const q = peakNear(a, -p.y, p.x, Math.max(2, Math.round(0.1 * Math.hypot(p.x, p.y))));
     const B: Mat2 = [p.x, q.x, p.y, q.y];
@@ -237,12 +237,13 @@ export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: 
     consider([B[0] / 2, B[1] / 2, B[2] / 2, B[3] / 2]);
   }
   cands.sort((p, q) => q.score - p.score);
-  // Drop duplicates (same lattice up to sign/swap of basis vectors).
+  // Drop duplicates (same lattice up to sign/swap of basis vectors). Extras given as-is are always kept.
   const out: { B: Mat2; score: number }[] = [];
+  for (const B of extra) out.push({ B, score: latticeScore(a, B) });
   for (const c of cands) {
-    const dup = out.some((o) => sameLattice(o.B, c.B));
+    if (out.length >= maxCandidates + extra.length) break;
+    const dup = out.some((o) => sameLattice(o.B, c.B) && !extra.includes(o.B));
     if (!dup) out.push(c);
-    if (out.length >= maxCandidates) break;
   }
   return out;
 }
@@ -256,6 +257,6 @@ function sameLattice(A: Mat2, B: Mat2): boolean {
   const c21 = inv[2]! * B[0] + inv[3]! * B[2];
   const c12 = inv[0]! * B[1] + inv[1]! * B[3];
   const c22 = inv[2]! * B[1] + inv[3]! * B[3];
-  const near = (v: number): boolean => Math.abs(v - Math.round(v)) < 0.15;
+  const near = (v: number): boolean => Math.abs(v - Math.round(v)) < 0.04;
   return near(c11) && near(c21) && near(c12) && near(c22) && Math.abs(Math.round(c11) * Math.round(c22) - Math.round(c12) * Math.round(c21)) === 1;
 }

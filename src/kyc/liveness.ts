@@ -123,8 +123,8 @@ export class LivenessChallenges {
     const a = Buffer.from(sha256(nonce), 'hex');
     const b = Buffer.from(rec.nonceHash, 'hex');
     if (a.length !== b.length || !timingSafeEqual(a, b)) throw new TracemarkError('LIVENESS_BAD_NONCE', `the nonce does not belong to liveness challenge ${id}`, { kind: 'forbidden' });
-    if (rec.boundTo !== null && boundTo !== undefined && rec.boundTo !== boundTo) throw new TracemarkError('LIVENESS_BAD_NONCE', `liveness challenge ${id} was issued for another verification`, { kind: 'forbidden' });
     if (rec.used) throw new TracemarkError('LIVENESS_REPLAYED', `liveness challenge ${id} was already used; challenges are single-use`, { kind: 'conflict', hint: 'Request a new challenge.' });
+    if (rec.boundTo !== null && boundTo !== undefined && rec.boundTo !== boundTo) throw new TracemarkError('LIVENESS_BAD_NONCE', `liveness challenge ${id} was issued for another verification`, { kind: 'forbidden' });
     if (rec.expiresAt < this.now()) throw new TracemarkError('LIVENESS_EXPIRED', `liveness challenge ${id} expired`, { kind: 'user', hint: 'Request a new challenge and complete it within its time limit.' });
     return rec.steps;
   }

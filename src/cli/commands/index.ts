@@ -3,6 +3,7 @@ import { registerAdminCommands } from './admin.js';
 import { registerKycCommands } from './kyc.js';
 import { registerRecordsCommands } from './records.js';
 import { registerReleaseCommands } from './releases.js';
+import { registerServeCommands } from './serve.js';
 import { registerWatermarkCommands } from './watermark.js';
 import { registerHashCommands } from './hash.js';
 
@@ -13,5 +14,6 @@ export function registerCommands(program: Command): void {
   registerKycCommands(program);
   registerRecordsCommands(program);
   registerReleaseCommands(program);
+  registerServeCommands(program);
   registerWatermarkCommands(program);
 }

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { TracemarkError } from '../src/core/errors.js';
 import { decodeImage } from '../src/image/decode.js';
 import {
-  detect, detectFile, embed, embedFile, generateWatermarkKey, parsePayloadHex, psnr, readWatermarkKeyFile, ssim, writeWatermarkKeyFile, type DetectResult,
+  WatermarkPool, detect, detectFile, embed, embedFile, generateWatermarkKey, parsePayloadHex, psnr, readWatermarkKeyFile, ssim, writeWatermarkKeyFile, type DetectResult,
 } from '../src/watermark/index.js';
 import { ATTACKS, AttackRng, type Rgb } from '../bench/attacks.js';
 
@@ -195,5 +195,22 @@ test('CLI: keygen, embed, detect --json (exit 0 with or without a mark), errors 
     assert.notEqual(unreadable.status, 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('worker pool: embedMany / detectMany match the single-thread results', async () => {
+  const pool = new WatermarkPool(2);
+  try {
+    const imgs = [syntheticPhoto(700, 500, 11), syntheticPhoto(600, 600, 12)];
+    const p2 = parsePayloadHex('0011223344556677');
+    const marked = await pool.embedMany(imgs, [payload, p2], key);
+    assert.deepEqual(marked[0]!.data, embed(imgs[0]!, payload, key).data);
+    const res = await pool.detectMany([...marked, imgs[0]!], key);
+    assert.ok(found(res[0]!));
+    assert.equal(Buffer.from(res[1]!.payload ?? []).toString('hex'), '0011223344556677');
+    assert.equal(res[2]!.detected, false);
+    await assert.rejects(pool.embedMany([imgs[0]!], [new Uint8Array(3)], key), (e: unknown) => e instanceof TracemarkError && /8 bytes/.test(e.message));
+  } finally {
+    await pool.close();
   }
 });

@@ -8,3 +8,4 @@ export { embedFile, detectFile, type EmbedOutput } from './files.js';
 export { falsePositiveBound, THRESHOLD, HYPOTHESES, type DetectResult } from './detect.js';
 export { psnr, ssim } from './metrics.js';
 export { PAYLOAD_BYTES } from './payload.js';
+export { WatermarkPool } from './pool.js';

@@ -155,7 +155,7 @@ test('full flow: uploads, liveness challenge, decision stored on the subject and
   const out = sub.json() as { decision: string; reasons: Array<{ code: string }> };
   // No OCR configured in this test, so the MRZ is not checked → review; everything else passed.
   assert.equal(out.decision, 'review');
-  assert.deepEqual(out.reasons.map((r) => r.code), ['MRZ_NOT_CHECKED', 'DUPLICATE_FACES_NOT_CHECKED']);
+  assert.deepEqual(out.reasons.map((r) => r.code), ['MRZ_NOT_CHECKED', 'FACE_INDEX_NOT_PERSISTENT']);
   const full = (await app.inject({ method: 'GET', url: `/v1/verifications/${id}`, headers: auth('agent') })).json() as { subject_id: string; result: { liveness: { passed: boolean; nonce_checked: boolean }; face: { score: number } } };
   assert.equal(full.result.liveness.passed, true);
   assert.equal(full.result.liveness.nonce_checked, true);
@@ -175,6 +175,8 @@ test('full flow: uploads, liveness challenge, decision stored on the subject and
   const again = (await app.inject({ method: 'POST', url: `/v1/verifications/${id2}/submit`, headers: auth('app1') })).json() as { decision: string; reasons: Array<{ code: string }> };
   assert.equal(again.decision, 'reject');
   assert.ok(again.reasons.some((r) => r.code === 'LIVENESS_REPLAYED'), JSON.stringify(again.reasons));
+  // The same face as the first verification's subject: flagged as a possible duplicate identity.
+  assert.ok(again.reasons.some((r) => r.code === 'DUPLICATE_FACE'), JSON.stringify(again.reasons));
 });
 
 test('OpenAPI description at /docs', async () => {

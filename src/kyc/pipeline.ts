@@ -53,6 +53,8 @@ export interface KycDeps {
   requireLiveness?: boolean;
   /** Versions to record besides the engine's (e.g. the OCR's). */
   versions?: Record<string, string>;
+  /** Receives the probe face descriptor (selfie, else document) so a caller can enrol it for later 1:N searches. */
+  captureDescriptor?: (descriptor: Float32Array) => void;
 }
 
 /** Distance at or below which another subject's face counts as a possible duplicate (the 1:1 auto-accept bound). */
@@ -152,6 +154,7 @@ export async function verifyKyc(input: KycInput, deps: KycDeps): Promise<KycResu
       if (duplicates.document_number.length) add({ code: 'DUPLICATE_DOCUMENT', message: `This document number is already used by ${duplicates.document_number.length} other subject(s): ${duplicates.document_number.join(', ')}.`, source: 'duplicates', severity: 'review' });
     }
     const probe = selfieQ.face ?? docQ.face;
+    if (probe && deps.captureDescriptor) deps.captureDescriptor(probe.descriptor);
     if (deps.duplicates.faceSearchUnavailable) {
       add({ code: 'DUPLICATE_FACES_NOT_CHECKED', message: deps.duplicates.faceSearchUnavailable, source: 'duplicates', severity: 'review' });
     } else if (probe) {

@@ -18,7 +18,23 @@ import type { RecordsService } from '../vault/records-service.js';
 import { verifyKyc, type ImageInput } from './pipeline.js';
 import type { IssuedChallenge, LivenessChallenges } from './liveness.js';
 import { VaultDuplicateLookup } from './vault-lookup.js';
+import { FaceIndex, type FaceHit } from '../face/face-index.js';
 import type { DuplicateLookup, KycResult } from './types.js';
+
+/**
+ * Document numbers from the vault (blind index) and faces from an in-process index of the subjects this service
+ * decided since it started: the vault does not persist face descriptors yet, so that part of the search is partial
+ * and said so (info reason FACE_INDEX_NOT_PERSISTENT).
+ */
+class VaultPlusSessionLookup implements DuplicateLookup {
+  constructor(private readonly vault: VaultDuplicateLookup, private readonly faces: FaceIndex) {}
+  findByDocumentNumber(n: string): Promise<string[]> {
+    return this.vault.findByDocumentNumber(n);
+  }
+  async searchFaces(descriptor: Float32Array, k: number): Promise<FaceHit[]> {
+    return this.faces.search(descriptor, k);
+  }
+}
 
 /** Where a verification stands. */
 export type VerificationStatus = 'open' | 'decided';
@@ -84,6 +100,8 @@ function notFound(id: string): TracemarkError {
 
 /** The KYC verification workflow over the vault. */
 export class KycService {
+  /** Face descriptors of subjects decided (not rejected) by this process; biometric data, memory only. */
+  private readonly sessionFaces = new FaceIndex(128);
   constructor(private readonly d: KycServiceDeps) {}
 
   /** Loads a verification the caller may see (`owner` null = any, for agents and admins). */
@@ -143,7 +161,8 @@ export class KycService {
       if (!row) throw new TracemarkError('IMAGE_NOT_FOUND', `image ${imageId} of verification ${v.id} is gone`, { kind: 'not_found' });
       return { bytes: await this.d.vault.records.readImage(row, { purpose: 'kyc-verification', action: 'kyc.read-image', details: { verification_id: v.id } }), label };
     };
-    const vault = new VaultDuplicateLookup(this.d.vault.records);
+    const lookup = this.d.duplicates ?? new VaultPlusSessionLookup(new VaultDuplicateLookup(this.d.vault.records), this.sessionFaces);
+    let probe: Float32Array | null = null;
     const result = await verifyKyc({
       document: await read(v.documentImageId, 'document'),
       selfie: await read(v.selfieImageId, 'selfie'),
@@ -154,11 +173,19 @@ export class KycService {
     }, {
       engine: this.d.engine,
       readMrz: this.d.readMrz,
-      duplicates: this.d.duplicates ?? vault,
+      duplicates: lookup,
+      captureDescriptor: (d) => {
+        probe = d;
+      },
       liveness: this.d.liveness,
       limits: this.d.limits,
       ...(this.d.now ? { now: this.d.now } : {}),
     });
+    if (!this.d.duplicates) {
+      result.reasons.push({ code: 'FACE_INDEX_NOT_PERSISTENT', message: `Face duplicates were searched among the ${this.sessionFaces.size} subject(s) verified since this server started; the vault does not store face descriptors yet.`, source: 'duplicates', severity: 'info' });
+    }
+    const captured: Float32Array | null = probe;
+    if (captured && result.decision !== 'reject') this.sessionFaces.add(v.subjectId, captured);
     v.result = result;
     v.status = 'decided';
     v.liveness = null; // frames are not kept after the decision

@@ -19,8 +19,8 @@ const num = (flag: string, dflt: number): number => {
   const i = args.indexOf(flag);
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : dflt;
 };
-const maxPhotos = num('--photos', quick ? 8 : 40);
-const nCards = num('--cards', quick ? 3 : 10);
+const maxPhotos = num('--photos', quick ? 8 : 28);
+const nCards = num('--cards', quick ? 3 : 8);
 const nFp = num('--fp', quick ? 300 : 2000);
 const LIMITS = { maxPixels: 60_000_000 };
 const classFilter = args.includes('--classes') ? (args[args.indexOf('--classes') + 1] ?? '').split(',') : null;

@@ -79,30 +79,38 @@ function pilotFft(layout: TileLayout): { re: Float64Array; im: Float64Array } {
   return c;
 }
 
-/** Dihedral map d: (x, y) → source coordinates (mod TILE). */
-function dihedral(d: number, x: number, y: number): [number, number] {
-  switch (d) {
-    case 0: return [x, y];
-    case 1: return [y, -x];
-    case 2: return [-x, -y];
-    case 3: return [-y, x];
-    case 4: return [-x, y];
-    case 5: return [y, x];
-    case 6: return [x, -y];
-    default: return [-y, -x];
-  }
-}
-
 const M = TILE - 1;
 
+/** Source index of each pixel for the 8 dihedral variants (identity, 3 turns, 4 mirrors), cyclic mod TILE. */
+const DIHEDRAL_INDEX: Int32Array[] = (() => {
+  const maps: Int32Array[] = [];
+  for (let d = 0; d < 8; d++) {
+    const m = new Int32Array(TILE * TILE);
+    for (let y = 0; y < TILE; y++)
+      for (let x = 0; x < TILE; x++) {
+        let sx: number;
+        let sy: number;
+        switch (d) {
+          case 0: sx = x; sy = y; break;
+          case 1: sx = y; sy = -x; break;
+          case 2: sx = -x; sy = -y; break;
+          case 3: sx = -y; sy = x; break;
+          case 4: sx = -x; sy = y; break;
+          case 5: sx = y; sy = x; break;
+          case 6: sx = x; sy = -y; break;
+          default: sx = -y; sy = -x;
+        }
+        m[y * TILE + x] = (sy & M) * TILE + (sx & M);
+      }
+    maps.push(m);
+  }
+  return maps;
+})();
+
 /** Folded tile under dihedral variant d. */
-function variant(fold: Float64Array, d: number): Float64Array {
-  const out = new Float64Array(TILE * TILE);
-  for (let y = 0; y < TILE; y++)
-    for (let x = 0; x < TILE; x++) {
-      const [sx, sy] = dihedral(d, x, y);
-      out[y * TILE + x] = fold[(sy & M) * TILE + (sx & M)]!;
-    }
+function variant(fold: Float64Array, d: number, out: Float64Array): Float64Array {
+  const map = DIHEDRAL_INDEX[d]!;
+  for (let i = 0; i < TILE * TILE; i++) out[i] = fold[map[i]!]!;
   return out;
 }
 
@@ -127,6 +135,9 @@ function pilotStat(layout: TileLayout, a: Float64Array): number {
     }
   return den > 0 ? num / Math.sqrt(den) : 0;
 }
+
+/** Largest canonical image (pixels) examined per candidate. */
+const CANONICAL_MAX = 150_000;
 
 interface Canonical {
   d: Float32Array;
@@ -154,9 +165,19 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
     vmin = Math.min(vmin, v);
     vmax = Math.max(vmax, v);
   }
-  const w = Math.ceil(umax - umin) + 1;
-  const h = Math.ceil(vmax - vmin) + 1;
-  if (w * h > 1_000_000 || w < 24 || h < 24) return null;
+  let w = Math.ceil(umax - umin) + 1;
+  let h = Math.ceil(vmax - vmin) + 1;
+  if (w < 24 || h < 24) return null;
+  if (w * h > CANONICAL_MAX) {
+    // Enough tiles (≈ 36) for the fold: keep a central window so a tiny candidate period cannot blow up the cost.
+    const f = Math.sqrt(CANONICAL_MAX / (w * h));
+    const nw = Math.max(64, Math.floor(w * f));
+    const nh = Math.max(64, Math.floor(h * f));
+    umin += (w - nw) / 2;
+    vmin += (h - nh) / 2;
+    w = nw;
+    h = nh;
+  }
   const tx = Ml[0] * umin + Ml[1] * vmin;
   const ty = Ml[2] * umin + Ml[3] * vmin;
   const { plane, valid } = sampleAffine(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
@@ -240,7 +261,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     if (!can) continue;
     const f = fold(can);
     for (let d = 0; d < 8; d++) {
-      const fv = variant(f, d);
+      const fv = variant(f, d, new Float64Array(TILE * TILE));
       re.set(fv);
       im.fill(0);
       fft2(re, im, TILE, TILE, false);

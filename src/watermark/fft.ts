@@ -82,6 +82,8 @@ export function fft1(re: Float64Array, im: Float64Array, n: number, off: number,
   }
 }
 
+const scratchCache = new Map<number, Float64Array>();
+
 /** In-place transpose of an n×m row-major array into m×n (via a scratch copy). */
 function transpose(a: Float64Array, w: number, h: number, scratch: Float64Array): void {
   scratch.set(a.subarray(0, w * h));
@@ -94,7 +96,12 @@ function transpose(a: Float64Array, w: number, h: number, scratch: Float64Array)
  */
 export function fft2(re: Float64Array, im: Float64Array, w: number, h: number, inverse: boolean, rowsUsed = h): void {
   for (let y = 0; y < rowsUsed; y++) fft1(re, im, w, y * w, 1, inverse);
-  const scratch = new Float64Array(w * h);
+  let scratch = scratchCache.get(w * h);
+  if (!scratch) {
+    scratch = new Float64Array(w * h);
+    if (scratchCache.size > 8) scratchCache.clear();
+    scratchCache.set(w * h, scratch);
+  }
   transpose(re, w, h, scratch);
   transpose(im, w, h, scratch);
   for (let x = 0; x < w; x++) fft1(re, im, h, x * h, 1, inverse);

@@ -22,7 +22,9 @@ export function whiten(p: Plane, valid?: Uint8Array, power = 1): Float32Array {
   for (let i = 0; i < n; i++) sq[i] = d[i]! * d[i]!;
   const e = boxMean({ width: p.width, height: p.height, data: sq }, 4);
   let keep: Float32Array | undefined;
-  if (valid) {
+  let allValid = true;
+  if (valid) for (let i = 0; i < n && allValid; i++) if (valid[i] === 0) allValid = false;
+  if (valid && !allValid) {
     const vf = new Float32Array(n);
     for (let i = 0; i < n; i++) vf[i] = valid[i]!;
     keep = boxMean({ width: p.width, height: p.height, data: vf }, 3);
@@ -33,7 +35,7 @@ export function whiten(p: Plane, valid?: Uint8Array, power = 1): Float32Array {
       continue;
     }
     const den = Math.sqrt(Math.max(0, e[i]!)) + WHITEN.eps;
-    let v = d[i]! / (power === 1 ? den : den ** power);
+    let v = d[i]! / (power === 1 ? den : power === 2 ? den * den : den ** power);
     if (v > WHITEN.clip) v = WHITEN.clip;
     else if (v < -WHITEN.clip) v = -WHITEN.clip;
     d[i] = v;

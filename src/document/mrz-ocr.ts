@@ -68,6 +68,11 @@ function getWorker(tessdata: string): Promise<TessWorker> {
   return worker;
 }
 
+/** Starts the OCR worker now (server start) instead of on the first document. */
+export async function warmUpMrzOcr(tessdata = DEFAULT_TESSDATA): Promise<void> {
+  await getWorker(tessdata);
+}
+
 /** Stops the OCR worker thread (lets a CLI process or a test exit). Safe to call when none is running. */
 export async function closeMrzOcr(): Promise<void> {
   const w = worker;

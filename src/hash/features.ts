@@ -84,18 +84,19 @@ interface Cv {
   findHomography(src: CvMat, dst: CvMat, method: number, threshold: number, mask: CvMat): CvMat;
 }
 
-let cvPromise: Promise<Cv> | null = null;
+let cvPromise: Promise<{ cv: Cv }> | null = null;
 
 /**
- * Loads OpenCV.js once (≈0.4 s, WebAssembly embedded in the package: no network). The Emscripten runtime installs
- * process-level `uncaughtException`/`unhandledRejection` handlers when it loads; we remove the ones it added so that
- * Tracemark's own error handling stays in charge.
+ * Loads OpenCV.js once (≈0.4 s, WebAssembly embedded in the package: no network). The Emscripten module object is a
+ * thenable that resolves to itself, so it is always passed around wrapped in `{ cv }` — resolving a promise with it
+ * directly would loop forever. The runtime installs process-level `uncaughtException`/`unhandledRejection` handlers
+ * when it loads; we remove the ones it added so that Tracemark's own error handling stays in charge.
  */
-export function loadOpenCv(): Promise<Cv> {
+export function loadOpenCv(): Promise<{ cv: Cv }> {
   if (!cvPromise) {
     cvPromise = (async () => {
       const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
-      // createRequire: the package is CommonJS and its module object is a thenable that must be awaited once.
+      // createRequire: the package is CommonJS (an Emscripten bundle).
       const require = createRequire(import.meta.url);
       let mod: unknown;
       try {
@@ -103,19 +104,14 @@ export function loadOpenCv(): Promise<Cv> {
       } catch (err) {
         throw new TracemarkError('OPENCV_UNAVAILABLE', 'the OpenCV.js package could not be loaded', { kind: 'dependency', hint: 'Run npm ci; the package ships OpenCV as WebAssembly.', cause: err });
       }
-      // The Emscripten module is itself a thenable whose then() hands back the module: resolving a promise with it
-      // makes the promise adopt it again and again, spinning the microtask queue forever. Resolve with a box.
-      const { cv } = await new Promise<{ cv: Cv }>((resolve) => {
-        const m = mod as { Mat?: unknown; onRuntimeInitialized?: () => void; calledRun?: boolean };
-        if (m.Mat && m.calledRun !== false) resolve({ cv: mod as Cv });
+      const wrapped = await new Promise<{ cv: Cv }>((resolve) => {
+        const m = mod as { Mat?: unknown; onRuntimeInitialized?: () => void };
+        if (m.Mat) resolve({ cv: mod as Cv });
         else m.onRuntimeInitialized = () => resolve({ cv: mod as Cv });
       });
-      // Drop the module's own then(): an async function returning a thenable (and every await of it) would adopt it
-      // forever. After initialisation the module is a plain object of OpenCV bindings.
-      delete (cv as unknown as { then?: unknown }).then;
       for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.off('uncaughtException', l);
       for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.off('unhandledRejection', l);
-      return cv;
+      return wrapped;
     })();
   }
   return cvPromise;
@@ -123,7 +119,7 @@ export function loadOpenCv(): Promise<Cv> {
 
 /** Extracts ORB features from decoded pixels (async only because OpenCV loads lazily). */
 export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Promise<Features> {
-  const cv = await loadOpenCv();
+  const { cv } = await loadOpenCv();
   const maxFeatures = opts.maxFeatures ?? 600;
   const workSide = opts.workSide ?? 800;
   if (r.width < 16 || r.height < 16) return { width: r.width, height: r.height, count: 0, xy: new Float32Array(0), desc: new Uint8Array(0) };
@@ -258,7 +254,7 @@ export async function matchFeatures(query: Features, cand: Features, opts: Match
   }
   const m = src.length / 2;
   if (m < 8) return { ...none, matches: m };
-  const cv = await loadOpenCv();
+  const { cv } = await loadOpenCv();
   const s = cv.matFromArray(m, 1, cv.CV_32FC2, src);
   const d = cv.matFromArray(m, 1, cv.CV_32FC2, dst);
   const mask = new cv.Mat();

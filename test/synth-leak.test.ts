@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { detectAlteration, type Homography } from '../src/investigate/alteration.js';
+import { rankAttribution } from '../src/investigate/attribution.js';
 import { apply, iou, makeLeakCase, scoreLeakCase, type LeakTruth, type Mat3, type ReportLike, type VendorLog } from './fixtures/synth/index.js';
 
 /** A report that says exactly what the truth says. */
@@ -39,6 +40,16 @@ test('make a small leak case and score reports against it', async () => {
       assert.ok(leaker.contracts.some((c) => rec.created_at.slice(0, 10) >= c.start && rec.created_at.slice(0, 10) <= c.end));
     }
     assert.ok(truth.files.some((f) => f.subject_ref === null), 'distractors present');
+    // Attribution from the processing log alone ranks the leaking vendor first.
+    const dates = new Map<string, string>();
+    for (const ref of await readdir(join(dir, 'vault'))) dates.set(ref, (JSON.parse(await readFile(join(dir, 'vault', ref, 'record.json'), 'utf8')) as { created_at: string }).created_at);
+    const ranked = rankAttribution({
+      vaultSize: dates.size,
+      leaked: truth.leaked_subjects,
+      recordDates: dates,
+      recipients: recipients.vendors.map((v) => ({ name: v.name, kind: 'vendor' as const, held: v.records_sent, windows: v.contracts, watermarkHits: 0 })),
+    });
+    assert.equal(ranked[0]?.recipient, truth.leaking_vendor, JSON.stringify(ranked.map((r) => [r.recipient, r.overlap_count, r.log10_p_value])));
     assert.ok(truth.files.some((f) => f.altered), 'doctored files present');
     for (const f of truth.files) {
       const meta = await sharp(await readFile(join(dir, f.file))).metadata();

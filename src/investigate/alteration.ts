@@ -4,12 +4,20 @@
  * ignoring what every leak goes through (re-compression, resizing, crops, colour and brightness shifts, blur, noise,
  * screen moiré, small misalignment).
  *
- * How: the original is warped into the leaked frame at a working resolution, its tone curve is fitted to the leaked
- * copy (robust conditional median, so edits do not bend it), its blur level is matched, and the two are compared
- * with a shift-tolerant absolute difference (a pixel only counts as different if no neighbour within ±1 px explains
- * it). Benign differences are modelled per image: block-averaged differences are thresholded at a robust noise floor
- * (median + k·MAD) plus a contrast-dependent allowance, then closed, labelled and boxed. Pure over rasters: no
- * storage, no I/O.
+ * Pipeline, in the leaked frame at a working resolution (long side ≤ 1024):
+ * 1. tone: a quadratic tone curve per colour channel, fitted robustly (IRLS) on a coarse frame, maps the original's
+ *    colours onto the leaked copy's (colour casts, gamma, brightness);
+ * 2. geometry: the toned original luma is warped through the homography (with a pyramid against aliasing), then a
+ *    global sub-pixel shift and a smooth field of per-tile shifts absorb what the homography got slightly wrong;
+ * 3. blur: the sharper image is blurred until the two match best (phone photos and downscales are softer);
+ * 4. difference: a pixel counts only by how far it lies outside the other image's 3×3 min–max envelope (both ways),
+ *    which absorbs resampling, ringing and sub-pixel shifts but not added or removed strokes; chroma is compared the
+ *    same way on the coarse frame (pasted faces keep luma but not colour);
+ * 5. significance: per 8×8 block, the benign model D ≈ floor + β·contrast is fitted per image as robust upper bounds
+ *    (median + k·MAD of flat blocks for the floor, of D/contrast for β) — JPEG and moiré damage grows with local
+ *    contrast, an edit does not follow it; blocks above it are closed, labelled, trimmed to their strong core, boxed
+ *    and merged per edit (pieces of one text line, parts of one face).
+ * Pure over rasters: no storage, no I/O.
  */
 import { invalidArgument, TracemarkError } from '../core/errors.js';
 
@@ -169,23 +177,6 @@ function chromaExcess(o: Plane[], l: Plane[], mask: Uint8Array): Float32Array {
     }
   }
   return out;
-}
-
-/** One channel of interleaved pixels as a plane. */
-function channel(r: RasterLike, c: number): Plane {
-  const n = r.width * r.height;
-  const d = new Float32Array(n);
-  const s = r.data;
-  for (let i = 0, p = c; i < n; i++, p += r.channels) d[i] = s[p]!;
-  return { w: r.width, h: r.height, d };
-}
-
-/** BT.601 luma of three channel planes. */
-function lumaOf(ch: Plane[]): Plane {
-  const [r, g, b] = ch as [Plane, Plane, Plane];
-  const d = new Float32Array(r.d.length);
-  for (let i = 0; i < d.length; i++) d[i] = 0.299 * r.d[i]! + 0.587 * g.d[i]! + 0.114 * b.d[i]!;
-  return { w: r.w, h: r.h, d };
 }
 
 /** 2×2 box average (the pyramid step that keeps minification from aliasing). */

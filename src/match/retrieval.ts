@@ -230,10 +230,24 @@ export class ImageMatcher {
       const ranked = [...votes.entries()].filter(([, v]) => v >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
       for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
+      let flopped: Features | null = null;
       for (const id of toVerify) {
         const cf = this.features(id);
         if (!cf) continue;
-        const m = await matchFeatures(qf, cf, { ignoreQuery: ignore });
+        let m = await matchFeatures(qf, cf, { ignoreQuery: ignore });
+        const pdqVariant = found.get(id)?.variant;
+        if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') {
+          // A mirrored copy found by a dihedral PDQ hash: ORB is not mirror-invariant, so verify with the mirrored
+          // query and map the homography back through the mirror (x → W-1-x).
+          flopped ??= await extractFeatures(flop(r));
+          const mf = await matchFeatures(flopped, cf);
+          if (mf.homography) {
+            const h = mf.homography;
+            const W1 = r.width - 1;
+            mf.homography = [W1 * h[6]! - h[0]!, W1 * h[7]! - h[1]!, W1 * h[8]! - h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!];
+          }
+          m = mf;
+        }
         if (m.inliers < this.o.minInliers || !m.homography) continue;
         const prev = found.get(id);
         const kind = prev?.kind ?? this.kindOf(id);
@@ -257,4 +271,19 @@ export class ImageMatcher {
     const row = this.imageRows.get(imageId)?.[0];
     return (row !== undefined ? this.rowImage.get(row)?.kind : undefined) ?? 'other';
   }
+}
+
+/** Left-right mirror of a raster (new buffer). */
+function flop(r: Raster): Raster {
+  const { width, height, channels, data } = r;
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const row = y * width * channels;
+    for (let x = 0; x < width; x++) {
+      const s = row + x * channels;
+      const d = row + (width - 1 - x) * channels;
+      for (let c = 0; c < channels; c++) out[d + c] = data[s + c]!;
+    }
+  }
+  return { width, height, channels, data: out };
 }

@@ -21,12 +21,10 @@ export const ORB_DESC_ALGO = 'orb-desc-v1';
 
 /** Tuning of retrieval and acceptance; the defaults are what bench:recall measured at 0 false matches. */
 export interface MatcherOptions {
-  /** ORB descriptors per image put in the index (default 96). */
+  /** ORB descriptors per image put in the index (default 300). */
   indexedDescriptors?: number;
-  /** Radius for descriptor lookups (default 24 of 256 bits). */
+  /** Radius for descriptor lookups (default 31 of 256 bits: exact with 1-bit probes). */
   descriptorRadius?: number;
-  /** A query descriptor hitting this many distinct images or more is template-like and ignored (default 4). */
-  commonDescriptorImages?: number;
   /** Candidates verified geometrically (default 6). */
   verifyTop?: number;
   /** Inliers needed to accept a feature match (default 14). */
@@ -87,9 +85,8 @@ export class ImageMatcher {
     opts: MatcherOptions = {},
   ) {
     this.o = {
-      indexedDescriptors: opts.indexedDescriptors ?? 96,
-      descriptorRadius: opts.descriptorRadius ?? 24,
-      commonDescriptorImages: opts.commonDescriptorImages ?? 4,
+      indexedDescriptors: opts.indexedDescriptors ?? 300,
+      descriptorRadius: opts.descriptorRadius ?? 31,
       verifyTop: opts.verifyTop ?? 6,
       minInliers: opts.minInliers ?? 14,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 16,
@@ -209,10 +206,10 @@ export class ImageMatcher {
     let qf: Features | null = null;
     if (this.o.features && this.descIndex.size > 0) {
       qf = await extractFeatures(r);
-      // Vote: each query descriptor votes once for every image it hits; template-like descriptors (hitting many
-      // images, e.g. an issuer's card design) are ignored for voting and for verification.
+      // Vote: each query descriptor spreads one vote over the images it hits, so template-like descriptors (an
+      // issuer's card design, hitting every card of that issuer) weigh little and person-specific ones decide.
       const votes = new Map<string, number>();
-      const ignore = new Uint8Array(qf.count);
+      const voters = new Map<string, number>();
       for (let i = 0; i < qf.count; i++) {
         const hits = this.descIndex.search(qf.desc.subarray(i * 32, i * 32 + 32), { radius: this.o.descriptorRadius });
         if (hits.length === 0) continue;
@@ -221,20 +218,19 @@ export class ImageMatcher {
           const img = this.rowImage.get(h.key);
           if (img && kindOk(img.kind)) imgs.add(img.imageId);
         }
-        if (imgs.size >= this.o.commonDescriptorImages) {
-          ignore[i] = 1;
-          continue;
+        for (const id of imgs) {
+          votes.set(id, (votes.get(id) ?? 0) + 1 / imgs.size);
+          voters.set(id, (voters.get(id) ?? 0) + 1);
         }
-        for (const id of imgs) votes.set(id, (votes.get(id) ?? 0) + 1);
       }
-      const ranked = [...votes.entries()].filter(([, v]) => v >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const ranked = [...votes.entries()].filter(([id]) => (voters.get(id) ?? 0) >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
       for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
       let flopped: Features | null = null;
       for (const id of toVerify) {
         const cf = this.features(id);
         if (!cf) continue;
-        let m = await matchFeatures(qf, cf, { ignoreQuery: ignore });
+        let m = await matchFeatures(qf, cf);
         const pdqVariant = found.get(id)?.variant;
         if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') {
           // A mirrored copy found by a dihedral PDQ hash: ORB is not mirror-invariant, so verify with the mirrored

@@ -179,6 +179,18 @@ test('full flow: uploads, liveness challenge, decision stored on the subject and
   assert.ok(again.reasons.some((r) => r.code === 'DUPLICATE_FACE'), JSON.stringify(again.reasons));
 });
 
+test('a document number already held by another subject is found through the vault\'s blind index', async () => {
+  const other = await t.records.createSubject({ ref: 'earlier-customer', fields: { document_number: 'X1234567' }, source: 'test' });
+  const r = await app.inject({ method: 'POST', url: '/v1/verifications', headers: auth('app1'), payload: { typed: { document_number: 'x123-4567' } } });
+  const id = (r.json() as { verification_id: string }).verification_id;
+  await upload(id, 'document', await png(1));
+  await upload(id, 'selfie', await png(2));
+  await app.inject({ method: 'POST', url: `/v1/verifications/${id}/submit`, headers: auth('app1') });
+  const full = (await app.inject({ method: 'GET', url: `/v1/verifications/${id}`, headers: auth('agent') })).json() as { result: { reasons: Array<{ code: string }>; duplicates: { document_number: string[] } } };
+  assert.deepEqual(full.result.duplicates.document_number, [other.id]);
+  assert.ok(full.result.reasons.some((x) => x.code === 'DUPLICATE_DOCUMENT'));
+});
+
 test('OpenAPI description at /docs', async () => {
   const spec = await app.inject({ method: 'GET', url: '/docs/json' });
   assert.equal(spec.statusCode, 200);

@@ -812,7 +812,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
 
   // Shift refinement and blur matching run on one analysis window (the most textured of a few candidates), which
   // is enough to estimate two global parameters and keeps the many trial blurs cheap.
-  const win = analysisWindow(O, mask, 384);
+  const win = analysisWindow(O, mask, 256);
   const Ow = cropPlane(O, win);
   const Lw = cropPlane(L0, win);
   const Mw = cropMask(mask, w, win);
@@ -882,14 +882,18 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     opts.debug('leaked', { width: w, height: h, data: L.d });
     opts.debug('diff', { width: w, height: h, data: diff });
   }
+  // 3×3 mean of the difference (separable), so single noisy pixels do not make a block.
+  const rowSum = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 1; x < w - 1; x++) rowSum[r + x] = diff[r + x - 1]! + diff[r + x]! + diff[r + x + 1]!;
+  }
   const sm = new Float32Array(w * h);
   for (let y = 1; y < h - 1; y++) {
+    const r = y * w;
     for (let x = 1; x < w - 1; x++) {
-      const i = y * w + x;
-      if (!mask[i]) continue;
-      let s = 0;
-      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) s += diff[i + dy * w + dx]!;
-      sm[i] = s / 9;
+      const i = r + x;
+      if (mask[i]) sm[i] = (rowSum[i - w]! + rowSum[i]! + rowSum[i + w]!) / 9;
     }
   }
   // Colour: a pasted face or patch can keep the luma of what it covers but not its colour. Chroma (B−Y, R−Y) is

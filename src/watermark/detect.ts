@@ -14,12 +14,12 @@ import { halve, resize, sampleAffine } from '../image/resample.js';
 import { fft2 } from './fft.js';
 import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
-import { autocorrelation, findLattices, type Mat2 } from './sync.js';
+import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
 import { whiten } from './whiten.js';
 import { workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
-export const MAX_CANDIDATES = 10;
+export const MAX_CANDIDATES = 16;
 /** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
 /** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
@@ -30,7 +30,7 @@ const SYNC_WHITEN_POWER = 1;
  */
 const FOLD_WHITEN_POWER = 2;
 /** Decision threshold on the pilot statistic. */
-export const THRESHOLD = 5.9;
+export const THRESHOLD = 6.0;
 
 /** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC. */
 export function falsePositiveBound(t: number): number {
@@ -239,15 +239,21 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const expected = TILE * Math.sqrt((S1.width * S1.height) / (aw.w * aw.h));
   const all = findLattices(acf, 17, maxLag, 60, [[expected, 0, 0, expected]]);
   const isExpected = (c: { B: Mat2 }): boolean => c.B[0] === expected && c.B[3] === expected && c.B[1] === 0 && c.B[2] === 0;
+  const square = searchSquareLattice(acf, Math.max(17, 0.45 * expected), Math.min(maxLag * 0.9, 2.3 * expected), 10.5, 4);
   const near = all.filter((c) => {
     const p = Math.sqrt(Math.abs(c.B[0] * c.B[3] - c.B[1] * c.B[2]));
     return !isExpected(c) && p > 0.7 * expected && p < 1.45 * expected;
   });
-  const lattices = all.filter((c) => !isExpected(c)).slice(0, MAX_CANDIDATES - 4);
-  for (const c of [...all.filter(isExpected), ...near, ...all]) {
-    if (lattices.length >= MAX_CANDIDATES) break;
-    if (!lattices.includes(c)) lattices.push(c);
-  }
+  const lattices: { B: Mat2; score: number }[] = [];
+  const addIfNew = (c: { B: Mat2; score: number }, upTo: number): void => {
+    if (lattices.length < upTo && !lattices.some((o) => Math.hypot(o.B[0] - c.B[0], o.B[1] - c.B[1], o.B[2] - c.B[2], o.B[3] - c.B[3]) < 0.02 * expected)) lattices.push(c);
+  };
+  // 5 best by score, the expected lattice as given, 4 best near the expected period, then the square-lattice search.
+  for (const c of all.filter((x) => !isExpected(x))) addIfNew(c, 5);
+  for (const c of all.filter(isExpected)) addIfNew(c, 6);
+  for (const c of near) addIfNew(c, 10);
+  for (const B of square) addIfNew({ B, score: 0 }, MAX_CANDIDATES);
+  for (const c of all) addIfNew(c, MAX_CANDIDATES);
   const rx = I0.width / S1.width;
   const ry = I0.height / S1.height;
   const pf = pilotFft(layout);

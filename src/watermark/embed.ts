@@ -12,6 +12,7 @@ import { CHIP, CHIPS_PER_SIDE, TILE, tileChips, tileLayout } from './pattern.js'
 
 /** Working-resolution area bounds (pixels). */
 export const WORK_AREA_MIN = 40_000;
+/** Upper bound of the working area (pixels): bounds the cost and keeps chips ≥ 2 px after a 0.4× downscale. */
 export const WORK_AREA_MAX = 250_000;
 /** Working area = image area / AREA_DIV: a chip (2 working px) is ≈ 2·√AREA_DIV full-resolution px. */
 export const SHAPE = { areaDiv: 6 };

@@ -260,3 +260,61 @@ function sameLattice(A: Mat2, B: Mat2): boolean {
   const near = (v: number): boolean => Math.abs(v - Math.round(v)) < 0.04;
   return near(c11) && near(c21) && near(c12) && near(c22) && Math.abs(Math.round(c11) * Math.round(c22) - Math.round(c12) * Math.round(c21)) === 1;
 }
+
+/**
+ * Constrained search for the mark's lattice: square lattices with period in [pMin, pMax] (log steps of 0.5%) and
+ * rotation within ±maxDeg (0.4° steps), scored by the second-smallest z at their six nearest lattice points. Periodic content
+ * (text lines, character pitch) rarely forms a square lattice in that window, so this finds the mark where the
+ * unconstrained peak list is dominated by the image's own periodicities. Returns the `n` best distinct lattices by that score and the `n` best by the mean z.
+ */
+export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: number, n: number): Mat2[] {
+  const found: { p: number; th: number; s: number }[] = [];
+  const foundMean: { p: number; th: number; s: number }[] = [];
+  const pts: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 0], [0, 2]];
+  for (let p = pMin; p <= pMax; p *= 1.005) {
+    for (let deg = -maxDeg; deg <= maxDeg + 1e-9; deg += 0.4) {
+      const th = (deg * Math.PI) / 180;
+      const c = Math.cos(th) * p;
+      const s = Math.sin(th) * p;
+      // Robust score: the second-smallest z over the lattice points. The mark's lattice has a peak at every point;
+      // content (text lines, character pitch) matches only some of them.
+      let sum = 0;
+      let lo1 = Infinity;
+      let lo2 = Infinity;
+      let k = 0;
+      for (const [n1, n2] of pts) {
+        const x = c * n1 - s * n2;
+        const y = s * n1 + c * n2;
+        if (!usable(a, x, y)) continue;
+        const rx = Math.round(x);
+        const ry = Math.round(y);
+        let best = -Infinity;
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) best = Math.max(best, zAt(a, rx + dx, ry + dy));
+        sum += best;
+        if (best < lo1) {
+          lo2 = lo1;
+          lo1 = best;
+        } else if (best < lo2) lo2 = best;
+        k++;
+      }
+      if (k >= 4) {
+        found.push({ p, th, s: lo2 });
+        foundMean.push({ p, th, s: sum / k });
+      }
+    }
+  }
+  const out: Mat2[] = [];
+  // The n best by the robust score, then the n best by the mean score.
+  for (const list of [found, foundMean]) {
+    list.sort((u, v) => v.s - u.s);
+    let taken = 0;
+    for (const f of list) {
+      if (taken >= n) break;
+      const dup = out.some((B) => Math.abs(Math.hypot(B[0], B[2]) / f.p - 1) < 0.03 && Math.abs(Math.atan2(B[2], B[0]) - f.th) < 0.02);
+      if (dup) continue;
+      out.push(refineLattice(a, [Math.cos(f.th) * f.p, -Math.sin(f.th) * f.p, Math.sin(f.th) * f.p, Math.cos(f.th) * f.p]));
+      taken++;
+    }
+  }
+  return out;
+}

@@ -187,6 +187,21 @@ export class MihIndex implements HammingIndex {
     return removed;
   }
 
+  /** Deletes every entry whose key is in `keys` in one pass (for replacing an image's hundreds of descriptor rows). */
+  removeKeys(keys: ReadonlySet<number>): number {
+    if (keys.size === 0) return 0;
+    let removed = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (!this.dead[i] && keys.has(this.keys[i]!)) {
+        this.dead[i] = 1;
+        this.deadCount++;
+        removed++;
+      }
+    }
+    if (this.deadCount > 1024 && this.deadCount * 4 > this.n) this.compact();
+    return removed;
+  }
+
   /** Drops tombstoned rows and rebuilds the tables. */
   compact(): void {
     let j = 0;

@@ -162,11 +162,10 @@ export class ImageMatcher {
   }
 
   private removeFromIndexes(imageId: string): void {
-    for (const row of this.imageRows.get(imageId) ?? []) {
-      this.pdqIndex.remove(row);
-      this.descIndex.remove(row);
-      this.rowImage.delete(row);
-    }
+    const rows = new Set(this.imageRows.get(imageId) ?? []);
+    this.pdqIndex.removeKeys(rows);
+    this.descIndex.removeKeys(rows);
+    for (const row of rows) this.rowImage.delete(row);
     this.imageRows.delete(imageId);
     this.featureCache.delete(imageId);
   }

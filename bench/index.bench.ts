@@ -6,6 +6,7 @@
  *   npm run bench:index                      # all sizes up to 10M (needs ~2 GB RAM, several minutes)
  *   npm run bench:index -- --max 1000000     # stop at 1M
  *   npm run bench:index -- --queries 100
+ *   npm run bench:index -- --min 10000000     # only the 10M sets
  */
 import { randomFillSync } from 'node:crypto';
 import { MihIndex } from '../src/match/mih.js';
@@ -19,7 +20,8 @@ function arg(name: string, dflt: number): number {
 const MAX = arg('max', 10_000_000);
 const QUERIES = arg('queries', 200);
 const RADIUS = arg('radius', 31);
-const SIZES = [10_000, 100_000, 1_000_000, 10_000_000].filter((n) => n <= MAX);
+const MIN = arg('min', 0);
+const SIZES = [10_000, 100_000, 1_000_000, 10_000_000].filter((n) => n <= MAX && n >= MIN);
 
 let seed = 12345;
 function rnd(): number {
@@ -57,8 +59,8 @@ function pct(xs: number[], p: number): number {
 }
 const same = (a: IndexHit[], b: IndexHit[]): boolean => a.length === b.length && a.every((x, i) => x.key === b[i]!.key && x.distance === b[i]!.distance);
 
-console.log(`bench:index — sizes ${SIZES.join(', ')} (max ${MAX}${MAX < 10_000_000 ? '; 10M not run' : ''}), ${QUERIES} queries per set at radius ${RADIUS}, one core`);
-console.log('set        n           build/s    insert/s   B/hash  ×raw   MIH p50   MIH p99   scan p50   scan p99   speedup(p50)  hits/q  exact');
+console.log(`bench:index — sizes ${SIZES.join(', ')} (max ${MAX}${MAX < 10_000_000 ? '; 10M not run' : ''}), ${QUERIES} queries per set at radius ${RADIUS}, one core; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`);
+console.log('set        n           build/s    insert/s   B/hash  ×raw   MIH p50   MIH p99   scan p50   scan p99   speedup(p50)  hits/q  exact  layout');
 for (const n of SIZES) {
   for (const kind of ['random', 'clustered'] as const) {
     const hashes = dataset(n, kind);
@@ -102,9 +104,10 @@ for (const n of SIZES) {
       if (!same(a, b)) exact = false;
     }
     const bytes = mih.memoryBytes() / n;
+    const layout = mih.currentLayout;
     const f = (x: number, d = 3): string => x.toFixed(d).padStart(8);
     console.log(
-      `${kind.padEnd(10)} ${String(n).padEnd(10)} ${f(buildRate, 0).padStart(9)} ${f(insertRate, 0).padStart(9)}  ${f(bytes, 1)} ${f(bytes / 32, 2).slice(3)}  ${f(pct(tm, 50))}ms ${f(pct(tm, 99))}ms ${f(pct(ts, 50))}ms ${f(pct(ts, 99))}ms  ${f(pct(ts, 50) / pct(tm, 50), 1).padStart(10)}×  ${(hitsTotal / qn).toFixed(1).padStart(6)}  ${exact ? 'yes' : 'NO'}`,
+      `${kind.padEnd(10)} ${String(n).padEnd(10)} ${f(buildRate, 0).padStart(9)} ${f(insertRate, 0).padStart(9)}  ${f(bytes, 1)} ${f(bytes / 32, 2).slice(3)}  ${f(pct(tm, 50))}ms ${f(pct(tm, 99))}ms ${f(pct(ts, 50))}ms ${f(pct(ts, 99))}ms  ${f(pct(ts, 50) / pct(tm, 50), 1).padStart(10)}×  ${(hitsTotal / qn).toFixed(1).padStart(6)}  ${exact ? 'yes' : 'NO'}  ${layout.chunks}×${layout.bits}b`,
     );
     if (!exact) process.exitCode = 1;
   }

@@ -94,8 +94,11 @@ export class MihIndex implements HammingIndex {
   private reserve(extra: number): void {
     const need = this.n + extra;
     if (need <= this.keys.length) return;
-    // Double for one-by-one inserts, but size a bulk load exactly (memory is the budget at 10M hashes).
-    const cap = need > this.keys.length * 2 ? need : this.keys.length * 2;
+    // Grow geometrically for one-by-one inserts (×2 while small, ×1.125 past 1M rows: memory is the budget at 10M
+    // hashes), but size a bulk load exactly.
+    const len = this.keys.length;
+    const grown = len < 1 << 20 ? len * 2 : len + (len >>> 3);
+    const cap = Math.max(need, grown);
     const w = new Uint32Array(cap * 8);
     w.set(this.words.subarray(0, this.n * 8));
     const k = new Uint32Array(cap);

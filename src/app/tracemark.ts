@@ -11,6 +11,11 @@ import type { ReleaseStore } from '../storage/records/release-store.js';
 import { SqliteReleaseStore } from '../storage/records/sqlite-releases.js';
 import { generateWatermarkKey, readWatermarkKeyFile, writeWatermarkKeyFile, type WatermarkKey } from '../watermark/index.js';
 import { ReleaseService } from '../vault/release-service.js';
+import { SqliteHashStore } from '../storage/hashes/sqlite.js';
+import type { HashStore } from '../storage/hashes/hash-store.js';
+import { ImageMatcher } from '../match/retrieval.js';
+import { decodeImage } from '../image/decode.js';
+import { InvestigateService } from '../investigate/investigate-service.js';
 import { DoctorService } from '../vault/doctor-service.js';
 import { ImportService } from '../vault/import-service.js';
 import { KeysService } from '../vault/keys-service.js';
@@ -27,11 +32,14 @@ export interface Tracemark {
   keys: KeysService;
   doctor: DoctorService;
   releases: ReleaseService;
+  investigations: InvestigateService;
+  /** The perceptual-hash and feature index, loaded into memory on first use. */
+  matcher(): Promise<ImageMatcher>;
   audit: AuditLog;
   /** Path of the vault's watermark key file. */
   watermarkKeyPath: string;
   /** Lower-level handles for sibling modules wired here (hash index, releases). */
-  stores: { records: RecordStore; audit: AuditStore; releases: ReleaseStore; blobs: BlobStore; sqlite: SqliteStore | null };
+  stores: { records: RecordStore; audit: AuditStore; releases: ReleaseStore; hashes: HashStore; blobs: BlobStore; sqlite: SqliteStore | null };
   /** Writes a final signed checkpoint and closes connections. */
   close(): Promise<void>;
 }
@@ -39,6 +47,7 @@ export interface Tracemark {
 interface Backends {
   records: RecordStore & AuditStore & StoreLifecycle;
   releases: ReleaseStore;
+  hashes: HashStore;
   sqlite: SqliteStore | null;
   blobs: BlobStore;
   keyring: LocalKeyring;
@@ -47,6 +56,7 @@ interface Backends {
 async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<Backends> {
   let records: RecordStore & AuditStore & StoreLifecycle;
   let releases: ReleaseStore;
+  let hashes: HashStore;
   let sqlite: SqliteStore | null = null;
   switch (m.records.kind) {
     case 'sqlite': {
@@ -54,6 +64,7 @@ async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<B
       sqlite = store;
       records = store;
       releases = new SqliteReleaseStore(store.db, (a) => store.appendInTx(a));
+      hashes = new SqliteHashStore(store.db);
       break;
     }
     default:
@@ -79,7 +90,8 @@ async function openBackends(config: TracemarkConfig, m: HomeManifest): Promise<B
       throw new Error('unreachable');
   }
   await records.migrate();
-  return { records, releases, sqlite, blobs, keyring };
+  hashes.migrate();
+  return { records, releases, hashes, sqlite, blobs, keyring };
 }
 
 /** Opens an existing vault home. */
@@ -88,22 +100,42 @@ export async function openTracemark(config: TracemarkConfig): Promise<Tracemark>
   const b = await openBackends(config, manifest);
   const log = createLogger(config.logLevel);
   const audit = new AuditLog(b.records, b.keyring.auditSigningKey(), config.actor);
-  const hooks: ImageStoredHook[] = [];
+  // Perceptual hashes and local features are computed at ingest for every image, so a leaked copy can be found
+  // without decrypting the vault; the in-memory index is only loaded when something searches it.
+  const matcherInstance = new ImageMatcher(b.hashes);
+  let loaded: Promise<ImageMatcher> | null = null;
+  const matcher = (): Promise<ImageMatcher> => (loaded ??= Promise.resolve().then(() => {
+    matcherInstance.load();
+    return matcherInstance;
+  }));
+  const hooks: ImageStoredHook[] = [{
+    async afterImageStored(image, plaintext) {
+      const raster = await decodeImage(plaintext, image.id, { maxPixels: config.maxPixels });
+      matcherInstance.add(image.id, image.kind, await matcherInstance.compute(raster));
+    },
+    async afterSubjectErased(_subjectId, imageIds) {
+      matcherInstance.remove(imageIds);
+    },
+  }];
   const limits = { maxPixels: config.maxPixels, maxFileBytes: config.maxFileBytes };
   const records = new RecordsService({ records: b.records, blobs: b.blobs, keys: b.keyring, audit, limits, hooks });
   const watermarkKeyPath = join(config.home, manifest.watermarkKeyPath);
   let wmKey: Promise<WatermarkKey> | null = null;
   const releases = new ReleaseService({
     records: b.records, releases: b.releases, service: records, audit, limits, actor: config.actor,
-    watermarkKey: () => (wmKey ??= readWatermarkKeyFile(watermarkKeyPath)),
+    watermarkKey: () => watermarkKey(),
+  });
+  const watermarkKey = () => (wmKey ??= readWatermarkKeyFile(watermarkKeyPath));
+  const investigations = new InvestigateService({
+    records: b.records, releases: b.releases, hashes: b.hashes, service: records, audit, matcher, watermarkKey, limits, log,
   });
   const t: Omit<Tracemark, 'close'> = {
-    config, manifest, log, records, audit, releases,
+    config, manifest, log, records, audit, releases, investigations, matcher,
     importer: new ImportService(records, log),
     keys: new KeysService(b.keyring, b.records, audit),
     doctor: new DoctorService(b.records, b.blobs, records, audit),
     watermarkKeyPath,
-    stores: { records: b.records, audit: b.records, releases: b.releases, blobs: b.blobs, sqlite: b.sqlite },
+    stores: { records: b.records, audit: b.records, releases: b.releases, hashes: b.hashes, blobs: b.blobs, sqlite: b.sqlite },
   };
   return {
     ...t,

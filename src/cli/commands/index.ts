@@ -4,6 +4,7 @@ import { registerKycCommands } from './kyc.js';
 import { registerRecordsCommands } from './records.js';
 import { registerReleaseCommands } from './releases.js';
 import { registerServeCommands } from './serve.js';
+import { registerInvestigateCommands } from './investigate.js';
 import { registerWatermarkCommands } from './watermark.js';
 import { registerHashCommands } from './hash.js';
 
@@ -15,5 +16,6 @@ export function registerCommands(program: Command): void {
   registerRecordsCommands(program);
   registerReleaseCommands(program);
   registerServeCommands(program);
+  registerInvestigateCommands(program);
   registerWatermarkCommands(program);
 }

@@ -1,0 +1,381 @@
+/**
+ * Leak investigation: a folder of leaked images becomes a report. For each file: the watermark (which release, so
+ * which recipient, leaked it), the vault image it came from (retrieval by perceptual hash and local features, then
+ * discriminative verification against the decrypted originals, in memory only), whether and where it was altered,
+ * and — over all files — which recipients' holdings explain the leak, and who is affected.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { TracemarkError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import { decodeImage, type Raster } from '../image/decode.js';
+import { mul3, scale3, type Mat3 } from '../image/homography.js';
+import { extractFeatures, matchFeatures, type Features } from '../hash/features.js';
+import type { ImageMatcher, MatchCandidate } from '../match/retrieval.js';
+import type { ImageRow, RecordStore, SubjectRow } from '../storage/records/record-store.js';
+import type { ReleaseStore } from '../storage/records/release-store.js';
+import type { HashStore } from '../storage/hashes/hash-store.js';
+import { hammingWords, toWords } from '../hash/hasher.js';
+import { PDQ_ALGO } from '../match/retrieval.js';
+import { detect, type WatermarkKey } from '../watermark/index.js';
+import type { RecordsService } from '../vault/records-service.js';
+import { detectAlteration, type AlterationResult } from './alteration.js';
+import { rankRecipients } from './attribution-input.js';
+import { REPORT_SCHEMA, type LeakReport, type ReportFile, type ReportSkipped } from './report.js';
+import { verifyCandidates, type VerifyCandidate, type VerifyScore } from './verify.js';
+import { walkLeakFolder } from './walk.js';
+
+/**
+ * Acceptance (calibrated on make-leak-case): where look-alikes share the candidate's template, the candidate must win
+ * this share of the record-specific blocks; otherwise (selfies, photos) this share of its blocks must agree.
+ */
+export const MATCH_WIN_SHARE = 0.3;
+export const MATCH_AGREEMENT = 0.45;
+
+/** Whether a verification score makes a candidate the source of a leaked copy. */
+export function accepted(s: VerifyScore): boolean {
+  return s.winShare !== null ? s.winShare >= MATCH_WIN_SHARE && s.agreement >= MATCH_AGREEMENT : s.agreement >= MATCH_AGREEMENT;
+}
+/** Candidates decrypted and verified per leaked file. */
+const VERIFY_TOP = 6;
+
+/** What the investigation needs; wired in src/app. */
+export interface InvestigateDeps {
+  records: RecordStore;
+  releases: ReleaseStore;
+  hashes: HashStore;
+  service: RecordsService;
+  audit: AuditLog;
+  matcher: () => Promise<ImageMatcher>;
+  watermarkKey: () => Promise<WatermarkKey>;
+  limits: { maxPixels: number; maxFileBytes: number };
+  log: Logger;
+}
+
+/** Pictures for the HTML report (never written anywhere but the report the investigator asked for). */
+export interface FileVisuals {
+  leaked: Raster;
+  original: Raster | null;
+  heatmap: AlterationResult['heatmap'] | null;
+}
+
+/** Options of one investigation. */
+export interface InvestigateOptions {
+  purpose: string;
+  includePii?: boolean;
+  /** Keep pictures for an HTML report. */
+  visuals?: boolean;
+  onProgress?: (done: number, total: number, file: string) => void;
+}
+
+const timed = async <T>(t: Record<string, number>, stage: string, f: () => Promise<T> | T): Promise<T> => {
+  const t0 = performance.now();
+  try {
+    return await f();
+  } finally {
+    t[stage] = (t[stage] ?? 0) + Math.round(performance.now() - t0);
+  }
+};
+
+/** The 8 dihedral transforms as maps from a w×h image's pixel coords into the transformed image's coords. */
+function dihedralMap(variant: string, w: number, h: number): Mat3 {
+  switch (variant) {
+    case 'rotate90': return [0, -1, h - 1, 1, 0, 0, 0, 0, 1];
+    case 'rotate180': return [-1, 0, w - 1, 0, -1, h - 1, 0, 0, 1];
+    case 'rotate270': return [0, 1, 0, -1, 0, w - 1, 0, 0, 1];
+    case 'flipX': return [-1, 0, w - 1, 0, 1, 0, 0, 0, 1];
+    case 'flipY': return [1, 0, 0, 0, -1, h - 1, 0, 0, 1];
+    case 'flipPlus1': return [0, 1, 0, 1, 0, 0, 0, 0, 1];
+    case 'flipMinus1': return [0, -1, h - 1, -1, 0, w - 1, 0, 0, 1];
+    default: return [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  }
+}
+
+/** Runs investigations over a vault. */
+export class InvestigateService {
+  /** Decrypted originals of this run, by image id (in memory only; dropped when the run ends). */
+  private originals = new Map<string, { image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features }>();
+
+  /** Whole-image PDQ of every vault image, for finding a candidate's look-alikes (loaded once per run). */
+  private pdqTable: { ids: string[]; kinds: string[]; words: Uint32Array } | null = null;
+
+  constructor(private readonly d: InvestigateDeps) {}
+
+  private loadPdqTable(): { ids: string[]; kinds: string[]; words: Uint32Array } {
+    if (this.pdqTable) return this.pdqTable;
+    const ids: string[] = [];
+    const kinds: string[] = [];
+    const chunks: Uint8Array[] = [];
+    this.d.hashes.scan(PDQ_ALGO, (_rows, hashes, images) => {
+      chunks.push(hashes.slice());
+      for (const im of images) {
+        ids.push(im.imageId);
+        kinds.push(im.kind);
+      }
+    });
+    const words = new Uint32Array(ids.length * 8);
+    let at = 0;
+    for (const c of chunks) for (let i = 0; i < c.length; i += 32) toWords(c.subarray(i, i + 32), words, (at++) * 8);
+    this.pdqTable = { ids, kinds, words };
+    return this.pdqTable;
+  }
+
+  /**
+   * Other subjects' images most like a candidate (nearest whole-image PDQ, same kind, same pixel size): for a
+   * document, cards of the same issuer and template. Aligned with the candidate's homography, they show which
+   * pixels are template and which are record-specific.
+   */
+  private async references(c: { imageId: string; kind: string; subjectId: string; width: number; height: number; homography: Mat3 }, purpose: string, n = 3): Promise<VerifyCandidate[]> {
+    const t = this.loadPdqTable();
+    const me = t.ids.indexOf(c.imageId);
+    if (me < 0) return [];
+    const q = t.words.subarray(me * 8, me * 8 + 8);
+    const near: { i: number; d: number }[] = [];
+    for (let i = 0; i < t.ids.length; i++) {
+      if (i === me || t.kinds[i] !== c.kind) continue;
+      near.push({ i, d: hammingWords(t.words, i, q) });
+    }
+    near.sort((a, b) => a.d - b.d);
+    const out: VerifyCandidate[] = [];
+    for (const { i, d } of near) {
+      if (out.length >= n || d > 96) break;
+      const o = await this.original(t.ids[i]!, purpose);
+      if (!o || o.subject.id === c.subjectId) continue;
+      if (Math.abs(o.raster.width - c.width) > c.width * 0.02 || Math.abs(o.raster.height - c.height) > c.height * 0.02) continue;
+      out.push({ imageId: o.image.id, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: c.homography, reference: true });
+    }
+    return out;
+  }
+
+  private async original(imageId: string, purpose: string): Promise<{ image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features } | null> {
+    const hit = this.originals.get(imageId);
+    if (hit) return hit;
+    const image = await this.d.records.getImage(imageId);
+    if (!image || image.status !== 'active') return null;
+    const subject = await this.d.records.getSubject(image.subjectId);
+    if (!subject || subject.status !== 'active') return null;
+    const bytes = await this.d.service.readImage(image, { purpose, action: 'image.investigate' });
+    const raster = await decodeImage(bytes, image.id, { maxPixels: this.d.limits.maxPixels });
+    const entry = { image, subject, raster };
+    if (this.originals.size > 256) this.originals.delete(this.originals.keys().next().value as string);
+    this.originals.set(imageId, entry);
+    return entry;
+  }
+
+  /** Contract windows of every recipient and the leaked records' dates, for the report's timeline. */
+  async timeline(report: LeakReport): Promise<{ recipients: { name: string; windows: { start: string; end: string }[] }[]; records: { ref: string; date: string | null }[] }> {
+    const recipients = [];
+    for (const r of await this.d.releases.listRecipients()) {
+      const windows = (await this.d.releases.contractsOf(r.id)).map((c) => ({ start: c.start, end: c.end }));
+      if (windows.length) recipients.push({ name: r.name, windows });
+    }
+    const records = [];
+    for (const ref of report.affected_subjects) records.push({ ref, date: (await this.d.records.getSubjectByRef(ref))?.recordDate ?? null });
+    return { recipients, records };
+  }
+
+  /** Investigates every file under `dir`. */
+  async investigate(dir: string, opts: InvestigateOptions): Promise<{ report: LeakReport; visuals: Map<string, FileVisuals> }> {
+    const t0 = performance.now();
+    const entries = await walkLeakFolder(dir, this.d.limits.maxFileBytes);
+    const matcher = await this.d.matcher();
+    const key = await this.d.watermarkKey();
+    await this.d.audit.record('investigation.start', null, { purpose: opts.purpose, details: { files: entries.length } });
+    const files: ReportFile[] = [];
+    const skipped: ReportSkipped[] = [];
+    const visuals = new Map<string, FileVisuals>();
+    const stages: Record<string, number> = {};
+    let done = 0;
+    for (const e of entries) {
+      opts.onProgress?.(done, entries.length, e.file);
+      if (e.skip) skipped.push({ file: e.file, ...e.skip });
+      else {
+        try {
+          const r = await this.analyse(e.file, await readFile(e.abs), matcher, key, opts, stages);
+          files.push(r.file);
+          if (opts.visuals) visuals.set(e.file, r.visuals);
+        } catch (err) {
+          skipped.push({ file: e.file, code: err instanceof TracemarkError ? err.code : 'INTERNAL', reason: err instanceof TracemarkError ? err.message.replace(`${e.file}: `, '') : `analysis failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` });
+        }
+      }
+      done++;
+    }
+    opts.onProgress?.(done, entries.length, '');
+    this.originals.clear();
+    this.pdqTable = null;
+
+    const subjectsById = new Map<string, SubjectRow>();
+    const refOf = new Map<string, string>();
+    for (const s of await this.d.records.listSubjects({ limit: 1e9, offset: 0 })) {
+      subjectsById.set(s.id, s);
+      refOf.set(s.ref, s.id);
+    }
+    const matchedRefs = [...new Set(files.flatMap((f) => (f.match ? [f.match.subject_ref] : [])))].sort();
+    const attribution = await rankRecipients({
+      releases: this.d.releases,
+      vaultSize: [...subjectsById.values()].filter((s) => s.status === 'active').length,
+      leakedSubjectIds: matchedRefs.map((r) => refOf.get(r)!).filter(Boolean),
+      subjects: subjectsById,
+      watermarkHits: files.flatMap((f) => (f.watermark.release ? [f.watermark.release.recipient] : [])),
+    });
+    let affected_people: LeakReport['affected_people'];
+    if (opts.includePii) {
+      affected_people = [];
+      for (const ref of matchedRefs) {
+        const v = await this.d.service.show(ref, `${opts.purpose} (notify affected people)`);
+        affected_people.push({ subject_ref: ref, ...(v.fields.full_name ? { full_name: v.fields.full_name } : {}), ...(v.fields.email ? { email: v.fields.email } : {}), ...(v.fields.phone ? { phone: v.fields.phone } : {}) });
+      }
+    }
+    const totalMs = Math.round(performance.now() - t0);
+    const images = (await this.d.records.allBlobKeys()).size;
+    const report: LeakReport = {
+      schema: REPORT_SCHEMA,
+      generated_at: new Date().toISOString(),
+      input: { folder: dir, files_seen: entries.length, files_analysed: files.length, files_skipped: skipped.length },
+      vault: { subjects: subjectsById.size, active_subjects: [...subjectsById.values()].filter((s) => s.status === 'active').length, images, recipients: (await this.d.releases.listRecipients()).length },
+      summary: {
+        matched: files.filter((f) => f.match).length,
+        unmatched: files.filter((f) => !f.match).length,
+        watermarked: files.filter((f) => f.watermark.detected).length,
+        altered: files.filter((f) => f.altered).length,
+        unmarked_matches: files.filter((f) => f.match && !f.watermark.detected).length,
+        affected_subjects: matchedRefs.length,
+      },
+      files,
+      skipped,
+      attribution,
+      affected_subjects: matchedRefs,
+      ...(affected_people ? { affected_people } : {}),
+      timings: { total_ms: totalMs, per_stage_ms: stages, images_per_second: files.length / Math.max(0.001, totalMs / 1000) },
+    };
+    await this.d.audit.record('investigation.done', null, { purpose: opts.purpose, details: { files: files.length, matched: report.summary.matched, affected: matchedRefs.length, include_pii: opts.includePii === true } });
+    return { report, visuals };
+  }
+
+  /** One leaked file: watermark, match, alteration. */
+  private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
+    const timings: Record<string, number> = {};
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const leaked = await timed(timings, 'decode', () => decodeImage(bytes, file, { maxPixels: this.d.limits.maxPixels, minSide: 32 }));
+    const notes: string[] = [];
+
+    // 1. Watermark: the strongest evidence — it names one hand-over.
+    const wm = await timed(timings, 'watermark', () => detect(leaked, key));
+    const payload = wm.detected && wm.payload ? Buffer.from(wm.payload).toString('hex') : null;
+    const resolved = payload ? await this.d.releases.resolvePayload(payload) : null;
+    let markedSubject: SubjectRow | null = null;
+    if (resolved) {
+      markedSubject = await this.d.records.getSubject(resolved.item.subjectId);
+      notes.push(`Watermark ${payload} identifies a copy released to ${resolved.recipient.name} on ${resolved.release.createdAt.slice(0, 10)} (${resolved.release.channel}, purpose: ${resolved.release.purpose}).`);
+    } else if (payload) {
+      notes.push(`A Tracemark watermark (${payload}) was found but matches no recorded release: a copy from another Tracemark vault, or a forged payload.`);
+    }
+
+    // 2. Candidates by hash and features; then discriminative verification on decrypted originals.
+    const cands = await timed(timings, 'retrieval', () => matcher.match(leaked, { top: 12 }));
+    if (resolved && !cands.some((c) => c.imageId === resolved.item.imageId)) {
+      cands.unshift({ imageId: resolved.item.imageId, kind: resolved.item.kind, distance: null, variant: null, inliers: null, homography: null, score: 1, method: 'pdq' });
+    }
+    let leakedFeatures: Features | null = null;
+    const verifyInput: (VerifyCandidate & { cand: MatchCandidate; subject: SubjectRow })[] = [];
+    await timed(timings, 'align', async () => {
+      for (const c of cands.slice(0, VERIFY_TOP + (resolved ? 1 : 0))) {
+        const o = await this.original(c.imageId, opts.purpose);
+        if (!o) continue;
+        let H: Mat3 | null = c.homography ? (c.homography as unknown as Mat3) : null;
+        if (!H && (c.variant === 'original' || c.variant === null)) {
+          // A whole-image hash hit with the same framing: the copy is the original rescaled.
+          H = scale3(leaked.width / o.raster.width, leaked.height / o.raster.height);
+        }
+        if (!H) {
+          leakedFeatures ??= await extractFeatures(leaked);
+          o.features ??= await extractFeatures(o.raster);
+          const m = await matchFeatures(leakedFeatures, o.features);
+          if (m.homography && m.inliers >= 10) H = m.homography as unknown as Mat3;
+          else if (c.variant) {
+            const D = dihedralMap(c.variant, o.raster.width, o.raster.height);
+            const rot = c.variant === 'rotate90' || c.variant === 'rotate270' || c.variant === 'flipPlus1' || c.variant === 'flipMinus1';
+            const [tw, th] = rot ? [o.raster.height, o.raster.width] : [o.raster.width, o.raster.height];
+            H = mul3(scale3(leaked.width / tw, leaked.height / th), D);
+          }
+        }
+        if (!H) continue;
+        verifyInput.push({ imageId: c.imageId, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: H, cand: c, subject: o.subject });
+      }
+    });
+    const refs: VerifyCandidate[] = [];
+    await timed(timings, 'references', async () => {
+      const seen = new Set(verifyInput.map((v) => v.imageId));
+      for (const v of verifyInput.slice(0, 2)) {
+        for (const r of await this.references({ imageId: v.imageId, kind: v.kind, subjectId: v.subject.id, width: v.original.width, height: v.original.height, homography: v.homography }, opts.purpose)) {
+          if (!seen.has(r.imageId)) refs.push(r);
+          seen.add(r.imageId);
+        }
+      }
+    });
+    const scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
+    // The image that explains the leaked frame: among candidates whose record-specific content agrees, the one that
+    // covers the most of the frame (a selfie explains the whole frame, the card inside it only part).
+    let best = -1;
+    scores.forEach((s, i) => {
+      if (!accepted(s)) return;
+      const b = best >= 0 ? scores[best]! : null;
+      if (!b || s.coverage > b.coverage + 0.05 || (Math.abs(s.coverage - b.coverage) <= 0.05 && s.agreement > b.agreement)) best = i;
+    });
+    let match: ReportFile['match'] = null;
+    let visualsOriginal: Raster | null = null;
+    let alteration: AlterationResult | null = null;
+    if (best >= 0) {
+      const v = verifyInput[best]!;
+      const s = scores[best]!;
+      const byMark = resolved !== null && resolved.item.imageId === v.imageId;
+      match = {
+        subject_ref: v.subject.ref,
+        image_kind: v.kind,
+        image_id: v.imageId,
+        confidence: byMark ? 1 : Math.round(Math.min(1, 0.5 + 0.5 * (s.winShare !== null ? Math.min(1, (s.winShare - MATCH_WIN_SHARE) / (1 - MATCH_WIN_SHARE) + 0.3) : (s.agreement - MATCH_AGREEMENT) / (1 - MATCH_AGREEMENT))) * 1000) / 1000,
+        evidence: byMark ? 'watermark' : v.cand.inliers !== null ? 'features' : 'hash',
+      };
+      notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame (template ${(s.templateShare * 100).toFixed(0)}%).`);
+      alteration = await timed(timings, 'alteration', () => detectAlteration(verifyInput[best]!.original, leaked, v.homography as unknown as readonly [number, number, number, number, number, number, number, number, number]));
+      if (alteration.altered) notes.push(`Altered: ${alteration.regions.length} region(s) differ from the vault original beyond re-compression, scaling and colour changes.`);
+      if (!wm.detected) notes.push('No watermark: this copy did not leave through a marked release (it predates marking, came from the raw store, or from a recipient\'s own copy).');
+      visualsOriginal = v.original;
+    } else if (markedSubject && resolved) {
+      // The mark names the copy, but the content no longer agrees with it: heavily doctored.
+      match = { subject_ref: markedSubject.ref, image_kind: resolved.item.kind, image_id: resolved.item.imageId, confidence: 0.9, evidence: 'watermark' };
+      notes.push('The watermark identifies the vault image, but the content differs strongly from it: treat as heavily altered.');
+    } else {
+      const top = scores.reduce<number>((b, x, i) => (b < 0 || x.agreement > scores[b]!.agreement ? i : b), -1);
+      notes.push(top >= 0
+        ? `Resembles ${verifyInput[top]!.kind} of ${verifyInput[top]!.subject.ref}, but record-specific content does not agree (${(scores[top]!.agreement * 100).toFixed(0)}% of blocks agree; wins ${scores[top]!.winShare === null ? 'n/a' : `${(scores[top]!.winShare! * 100).toFixed(0)}% of ${scores[top]!.specificBlocks}`} record-specific blocks): not from this vault, or forged.`
+        : cands.length ? 'Resembles vault images, but none could be aligned with it: not from this vault, or forged.' : 'No vault image resembles this file: from elsewhere, or a forgery.');
+    }
+    for (const [k, ms] of Object.entries(timings)) stages[k] = (stages[k] ?? 0) + ms;
+    return {
+      file: {
+        file,
+        sha256,
+        width: leaked.width,
+        height: leaked.height,
+        watermark: {
+          detected: wm.detected,
+          payload,
+          confidence: Math.round(wm.confidence * 1e6) / 1e6,
+          release: resolved ? {
+            release_id: resolved.release.id, recipient: resolved.recipient.name, recipient_kind: resolved.recipient.kind, channel: resolved.release.channel,
+            released_at: resolved.release.createdAt, purpose: resolved.release.purpose, subject_ref: markedSubject?.ref ?? '', image_kind: resolved.item.kind,
+          } : null,
+          ...(payload && !resolved ? { unknown_payload: true } : {}),
+        },
+        match,
+        altered: alteration?.altered ?? (match !== null && best < 0),
+        altered_regions: (alteration?.regions ?? []).map((r) => ({ bbox: r.bbox, score: Math.round(r.score * 1000) / 1000 })),
+        notes,
+        timings,
+      },
+      visuals: { leaked, original: visualsOriginal, heatmap: alteration?.heatmap ?? null },
+    };
+  }
+}

@@ -4,7 +4,8 @@
  * verified — each step is the real CLI, printed as you would type it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import sharp from 'sharp';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePerson } from '../test/fixtures/synth/people.js';
@@ -41,12 +42,35 @@ async function main(): Promise<void> {
   run(['records', 'find', '--document-number', p.document_number.toLowerCase()]);
   run(['records', 'show', p.ref, '--purpose', 'demo: KYC review ticket DEMO-1']);
   run(['records', 'export-image', p.ref, 'id_front', join(work, 'exported-id-front.png'), '--purpose', 'demo: vendor re-check']);
+  // Releases: each copy handed to a vendor carries its own watermark payload.
+  const year = new Date().getUTCFullYear();
+  run(['recipients', 'add', 'Acme Verify Ltd', '--kind', 'vendor', '--service', 'document re-checks', '--contract', `${year - 1}-01-01:${year + 1}-12-31`]);
+  run(['recipients', 'add', 'Parcel Archiving BV', '--kind', 'vendor', '--service', 'archiving', '--contract', `${year - 1}-01-01:${year + 1}-12-31`]);
+  const released = join(work, 'released-to-acme');
+  run(['release', '--to', 'Acme Verify Ltd', '--subjects', ...people.slice(0, 4).map((x) => x.ref), '--kind', 'id_front', '--out', released, '--purpose', 'demo: quarterly re-check']);
+  run(['release', '--to', 'Parcel Archiving BV', '--subjects', ...people.slice(3, 7).map((x) => x.ref), '--kind', 'id_front', '--out', join(work, 'released-to-parcel'), '--purpose', 'demo: archiving']);
+
+  // A leak: Acme's copies turn up online, re-compressed, resized and cropped; one unrelated photo is mixed in.
+  const leak = join(work, 'leak');
+  mkdirSync(leak);
+  for (const [i, f] of readdirSync(released).sort().entries()) {
+    const img = sharp(join(released, f));
+    const m = await img.metadata();
+    const w = m.width ?? 1000, h = m.height ?? 600;
+    await sharp(join(released, f)).extract({ left: Math.round(w * 0.04), top: Math.round(h * 0.05), width: Math.round(w * 0.9), height: Math.round(h * 0.88) })
+      .resize(Math.round(w * (0.7 + 0.1 * i))).jpeg({ quality: 70 }).toFile(join(leak, `IMG_${4810 + i}.jpg`));
+  }
+  await sharp({ create: { width: 800, height: 600, channels: 3, background: '#6a8caf' } }).jpeg().toFile(join(leak, 'unrelated.jpg'));
+  console.log(`\nsimulated a leak: ${readdirSync(leak).length} files in ${leak}`);
+  run(['investigate', leak, '--out', join(work, 'report.json'), '--html', join(work, 'report.html')]);
+  run(['watermark', 'detect', join(leak, 'IMG_4810.jpg'), '--json']);
+
   run(['keys', 'rotate']);
   run(['records', 'erase', people[7]!.ref, '--reason', 'demo: GDPR art. 17 request']);
   run(['doctor']);
   run(['audit', 'show', '--subject', p.ref]);
   run(['audit', 'verify']);
-  console.log(`\nDemo complete.${keep ? ` Vault kept at ${home} (TRACEMARK_HOME=${home}).` : ' The throw-away vault was removed (pass --keep to keep it).'}`);
+  console.log(`\nDemo complete.${keep ? ` Vault kept at ${home} (TRACEMARK_HOME=${home}); report at ${join(work, 'report.html')}.` : ' The throw-away vault was removed (pass --keep to keep it and the HTML report).'}`);
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
 

@@ -50,6 +50,8 @@ export interface ReportAttribution {
   overlap_count: number;
   overlap_share: number;
   p_value: number;
+  /** log10 of the p-value, exact where p_value underflows to 0. */
+  log10_p_value: number;
   dates_fit: boolean | null;
   explanation: string;
 }

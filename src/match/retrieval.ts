@@ -27,10 +27,12 @@ export interface MatcherOptions {
   descriptorRadius?: number;
   /** Candidates verified geometrically (default 6). */
   verifyTop?: number;
-  /** Inliers needed to accept a feature match (default 14). */
+  /** Inliers needed to accept a feature match (default 16). */
   minInliers?: number;
-  /** PDQ hits at or below this distance are accepted without feature verification (default 16). */
+  /** PDQ hits at or below this distance are accepted without feature verification (default 12). */
   pdqTrustedDistance?: number;
+  /** A feature match must have this many times the inliers of any other verified candidate (default 2). */
+  distinctRatio?: number;
   /** Extract and use local features (default true). */
   features?: boolean;
 }
@@ -88,8 +90,9 @@ export class ImageMatcher {
       indexedDescriptors: opts.indexedDescriptors ?? 300,
       descriptorRadius: opts.descriptorRadius ?? 31,
       verifyTop: opts.verifyTop ?? 6,
-      minInliers: opts.minInliers ?? 14,
-      pdqTrustedDistance: opts.pdqTrustedDistance ?? 16,
+      minInliers: opts.minInliers ?? 16,
+      pdqTrustedDistance: opts.pdqTrustedDistance ?? 12,
+      distinctRatio: opts.distinctRatio ?? 2,
       features: opts.features ?? true,
     };
   }
@@ -203,6 +206,8 @@ export class ImageMatcher {
     });
     const out: MatchCandidate[] = [];
     let qf: Features | null = null;
+    /** Inliers of every candidate verified geometrically (0 when no homography), accepted or not. */
+    const verified = new Map<string, number>();
     if (this.o.features && this.descIndex.size > 0) {
       qf = await extractFeatures(r);
       // Vote: each query descriptor spreads one vote over the images it hits, so template-like descriptors (an
@@ -243,6 +248,7 @@ export class ImageMatcher {
           }
           m = mf;
         }
+        verified.set(id, m.homography ? m.inliers : 0);
         if (m.inliers < this.o.minInliers || !m.homography) continue;
         const prev = found.get(id);
         const kind = prev?.kind ?? this.kindOf(id);
@@ -250,8 +256,16 @@ export class ImageMatcher {
       }
     }
     for (const c of found.values()) {
-      // Accept: feature-verified, or a PDQ distance low enough to trust alone (or any PDQ hit when features are off).
+      // Accept: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), or a feature match
+      // that clearly beats every other verified candidate. Documents of one issuer share their design, so another
+      // person's card also gathers inliers on the template; the true source has the template AND the person-specific
+      // content, so it must have at least `distinctRatio` × the inliers of the runner-up.
       const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.features || !qf || !this.features(c.imageId));
+      if (c.inliers !== null && !pdqOk) {
+        let runnerUp = 0;
+        for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
+        if (c.inliers < this.o.distinctRatio * runnerUp) continue;
+      }
       if (c.inliers === null && !pdqOk) continue;
       const pdqScore = c.distance === null ? 0 : 1 - c.distance / 64;
       const featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);

@@ -22,9 +22,9 @@ export const SHAPE = { areaDiv: 6 };
  * deviation σx and the mark variance visible inside the 11-px window is σm²; the mark is smooth at the scale of a chip
  * (c full-resolution px), so only a fraction g ≈ min(1, (3/c)²) of its variance shows inside a window. The amplitude
  * is chosen to spend the same SSIM loss `ssimLoss` everywhere, capped by `max` (visibility) and scaled down globally
- * if the RMS change would exceed `rms` (PSNR ≥ 42 dB ⇔ RMS ≤ 2.0).
+ * so that the PSNR stays ≥ `psnr` dB (at strength 1).
  */
-export const MASK = { ssimLoss: 0.011, max: 3.2, min: 0.6, rms: 1.85 };
+export const MASK = { ssimLoss: 0.011, max: 3.2, min: 0.6, psnr: 42.15 };
 const C2 = (0.03 * 255) ** 2;
 
 /** Working size for an image: area clamp(W·H/AREA_DIV, 40k, 250k), never upsampled. */
@@ -66,11 +66,6 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
     const dark = Math.min(1, (lw.data[i]! + 2) / 24);
     amp[i] = Math.max(MASK.min, Math.min(MASK.max, a)) * dark;
   }
-  // Global cap on the RMS change (PSNR).
-  let ms = 0;
-  for (let i = 0; i < w * h; i++) ms += amp[i]! * amp[i]!;
-  const rmsChange = Math.sqrt((0.64 * ms) / (w * h)) * strength;
-  if (rmsChange > MASK.rms) for (let i = 0; i < w * h; i++) amp[i]! *= MASK.rms / rmsChange;
   const ampS = boxMean({ width: w, height: h, data: amp }, 1);
   const res = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
@@ -80,7 +75,58 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
       res[y * w + x] = strength * ampS[y * w + x]! * chips[cy * CHIPS_PER_SIDE + cx]!;
     }
   }
+  capPsnr(img, w, h, res, MASK.psnr - 20 * Math.log10(strength));
   return { w, h, res };
+}
+
+/**
+ * Scales the residual so the full-resolution result keeps PSNR ≥ `psnr` dB. The actual change is measured (on every
+ * 8th row, with the same upsampling, 8-bit rounding and clipping as {@link addResidual}) because rounding makes it
+ * non-linear in the amplitude: deltas below ½ grey level vanish, those just above count as a full level.
+ */
+function capPsnr(img: Pixels, w: number, h: number, res: Float32Array, psnr: number): void {
+  const budget = (255 * 10 ** (-psnr / 20)) ** 2;
+  for (let iter = 0; iter < 3; iter++) {
+    const ms = sampledChangePower(img, w, h, res);
+    if (ms <= budget) return;
+    const f = Math.sqrt(budget / ms) * 0.99;
+    for (let i = 0; i < res.length; i++) res[i]! *= f;
+  }
+}
+
+function sampledChangePower(img: Pixels, w: number, h: number, res: Float32Array): number {
+  const W = img.width;
+  const H = img.height;
+  const c = img.channels;
+  const sx = w / W;
+  const sy = h / H;
+  let se = 0;
+  let n = 0;
+  for (let Y = 0; Y < H; Y += 8) {
+    let y = (Y + 0.5) * sy - 0.5;
+    y = Math.max(0, Math.min(h - 1, y));
+    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
+    const y1 = Math.min(h - 1, y0 + 1);
+    const fy = y - y0;
+    for (let X = 0; X < W; X++) {
+      let x = (X + 0.5) * sx - 0.5;
+      x = Math.max(0, Math.min(w - 1, x));
+      const x0 = Math.min(Math.floor(x), Math.max(0, w - 2));
+      const x1 = Math.min(w - 1, x0 + 1);
+      const fx = x - x0;
+      const a = res[y0 * w + x0]! + (res[y0 * w + x1]! - res[y0 * w + x0]!) * fx;
+      const b = res[y1 * w + x0]! + (res[y1 * w + x1]! - res[y1 * w + x0]!) * fx;
+      const d = ((a + (b - a) * fy + 256.5) | 0) - 256;
+      const p = (Y * W + X) * c;
+      for (let k = 0; k < 3; k++) {
+        const v = img.data[p + k]!;
+        const e = Math.max(0, Math.min(255, v + d)) - v;
+        se += e * e;
+      }
+      n += 3;
+    }
+  }
+  return n ? se / n : 0;
 }
 
 /** Adds the upsampled working residual to every colour channel (alpha untouched), into a new buffer. */

@@ -31,11 +31,14 @@ import { walkLeakFolder } from './walk.js';
  * this share of the record-specific blocks; otherwise (selfies, photos) this share of its blocks must agree.
  */
 export const MATCH_WIN_SHARE = 0.3;
+/** Documents share their issuer's template with many look-alikes, so they must win more of what is left. */
+export const MATCH_WIN_SHARE_DOCUMENT = 0.5;
 export const MATCH_AGREEMENT = 0.45;
 
 /** Whether a verification score makes a candidate the source of a leaked copy. */
 export function accepted(s: VerifyScore): boolean {
-  return s.winShare !== null ? s.winShare >= MATCH_WIN_SHARE && s.agreement >= MATCH_AGREEMENT : s.agreement >= MATCH_AGREEMENT;
+  const need = s.kind === 'id_front' || s.kind === 'id_back' ? MATCH_WIN_SHARE_DOCUMENT : MATCH_WIN_SHARE;
+  return s.winShare !== null ? s.winShare >= need && s.agreement >= MATCH_AGREEMENT : s.agreement >= MATCH_AGREEMENT;
 }
 /** Candidates decrypted and verified per leaked file. */
 const VERIFY_TOP = 6;
@@ -253,6 +256,35 @@ export class InvestigateService {
     return { report, visuals };
   }
 
+  /**
+   * Aligns a candidate original onto the leaked copy: the retrieval's homography when it has one, a rescale for a
+   * same-framing hash hit, else local features (leaked-copy features computed once per file), else the dihedral
+   * transform the hash hit implies.
+   */
+  private async align(leaked: Raster, c: MatchCandidate, purpose: string, lf: { f: Features | null }): Promise<(VerifyCandidate & { cand: MatchCandidate; subject: SubjectRow }) | null> {
+    const o = await this.original(c.imageId, purpose);
+    if (!o) return null;
+    let H: Mat3 | null = c.homography ? (c.homography as unknown as Mat3) : null;
+    if (!H && (c.variant === 'original' || c.variant === null)) {
+      // A whole-image hash hit with the same framing: the copy is the original rescaled.
+      H = scale3(leaked.width / o.raster.width, leaked.height / o.raster.height);
+    }
+    if (!H) {
+      lf.f ??= await extractFeatures(leaked);
+      o.features ??= await extractFeatures(o.raster);
+      const m = await matchFeatures(lf.f, o.features);
+      if (m.homography && m.inliers >= 12) H = m.homography as unknown as Mat3;
+      else if (c.variant && c.variant !== 'unknown') {
+        const D = dihedralMap(c.variant, o.raster.width, o.raster.height);
+        const rot = c.variant === 'rotate90' || c.variant === 'rotate270' || c.variant === 'flipPlus1' || c.variant === 'flipMinus1';
+        const [tw, th] = rot ? [o.raster.height, o.raster.width] : [o.raster.width, o.raster.height];
+        H = mul3(scale3(leaked.width / tw, leaked.height / th), D);
+      }
+    }
+    if (!H) return null;
+    return { imageId: c.imageId, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: H, cand: c, subject: o.subject };
+  }
+
   /** One leaked file: watermark, match, alteration. */
   private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
     const timings: Record<string, number> = {};
@@ -277,31 +309,12 @@ export class InvestigateService {
     if (resolved && !cands.some((c) => c.imageId === resolved.item.imageId)) {
       cands.unshift({ imageId: resolved.item.imageId, kind: resolved.item.kind, distance: null, variant: null, inliers: null, homography: null, score: 1, method: 'pdq' });
     }
-    let leakedFeatures: Features | null = null;
+    const leakedFeatures: { f: Features | null } = { f: null };
     const verifyInput: (VerifyCandidate & { cand: MatchCandidate; subject: SubjectRow })[] = [];
     await timed(timings, 'align', async () => {
       for (const c of cands.slice(0, VERIFY_TOP + (resolved ? 1 : 0))) {
-        const o = await this.original(c.imageId, opts.purpose);
-        if (!o) continue;
-        let H: Mat3 | null = c.homography ? (c.homography as unknown as Mat3) : null;
-        if (!H && (c.variant === 'original' || c.variant === null)) {
-          // A whole-image hash hit with the same framing: the copy is the original rescaled.
-          H = scale3(leaked.width / o.raster.width, leaked.height / o.raster.height);
-        }
-        if (!H) {
-          leakedFeatures ??= await extractFeatures(leaked);
-          o.features ??= await extractFeatures(o.raster);
-          const m = await matchFeatures(leakedFeatures, o.features);
-          if (m.homography && m.inliers >= 10) H = m.homography as unknown as Mat3;
-          else if (c.variant) {
-            const D = dihedralMap(c.variant, o.raster.width, o.raster.height);
-            const rot = c.variant === 'rotate90' || c.variant === 'rotate270' || c.variant === 'flipPlus1' || c.variant === 'flipMinus1';
-            const [tw, th] = rot ? [o.raster.height, o.raster.width] : [o.raster.width, o.raster.height];
-            H = mul3(scale3(leaked.width / tw, leaked.height / th), D);
-          }
-        }
-        if (!H) continue;
-        verifyInput.push({ imageId: c.imageId, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: H, cand: c, subject: o.subject });
+        const a = await this.align(leaked, c, opts.purpose, leakedFeatures);
+        if (a) verifyInput.push(a);
       }
     });
     const refs: VerifyCandidate[] = [];
@@ -314,15 +327,37 @@ export class InvestigateService {
         }
       }
     });
-    const scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
     // The image that explains the leaked frame: among candidates whose record-specific content agrees, the one that
     // covers the most of the frame (a selfie explains the whole frame, the card inside it only part).
-    let best = -1;
-    scores.forEach((s, i) => {
-      if (!accepted(s)) return;
-      const b = best >= 0 ? scores[best]! : null;
-      if (!b || s.coverage > b.coverage + 0.05 || (Math.abs(s.coverage - b.coverage) <= 0.05 && s.agreement > b.agreement)) best = i;
-    });
+    const pick = (sc: VerifyScore[]): number => {
+      let b = -1;
+      sc.forEach((x, i) => {
+        if (!accepted(x)) return;
+        const cur = b >= 0 ? sc[b]! : null;
+        if (!cur || x.coverage > cur.coverage + 0.05 || (Math.abs(x.coverage - cur.coverage) <= 0.05 && x.agreement > cur.agreement)) b = i;
+      });
+      return b;
+    };
+    let scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
+    let best = pick(scores);
+    if (best >= 0) {
+      // Retrieval may have found the selfie but not the card inside it (or the reverse): try the subject's other
+      // images too, so the kind is decided by which image explains the frame, not by what retrieval happened to find.
+      const subj = verifyInput[best]!.subject;
+      const have = new Set(verifyInput.map((v) => v.imageId));
+      const before = verifyInput.length;
+      await timed(timings, 'align', async () => {
+        for (const img of await this.d.records.listImages(subj.id)) {
+          if (img.status !== 'active' || have.has(img.id)) continue;
+          const a = await this.align(leaked, { imageId: img.id, kind: img.kind, distance: null, variant: 'unknown', inliers: null, homography: null, score: 0, method: 'features' }, opts.purpose, leakedFeatures);
+          if (a) verifyInput.push(a);
+        }
+      });
+      if (verifyInput.length > before) {
+        scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
+        best = pick(scores);
+      }
+    }
     let match: ReportFile['match'] = null;
     let visualsOriginal: Raster | null = null;
     let alteration: AlterationResult | null = null;
@@ -337,7 +372,7 @@ export class InvestigateService {
         confidence: byMark ? 1 : Math.round(Math.min(1, 0.5 + 0.5 * (s.winShare !== null ? Math.min(1, (s.winShare - MATCH_WIN_SHARE) / (1 - MATCH_WIN_SHARE) + 0.3) : (s.agreement - MATCH_AGREEMENT) / (1 - MATCH_AGREEMENT))) * 1000) / 1000,
         evidence: byMark ? 'watermark' : v.cand.inliers !== null ? 'features' : 'hash',
       };
-      notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame (template ${(s.templateShare * 100).toFixed(0)}%).`);
+      notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame (margin ${s.meanMargin?.toFixed(2)}; template ${(s.templateShare * 100).toFixed(0)}%).`);
       alteration = await timed(timings, 'alteration', () => detectAlteration(verifyInput[best]!.original, leaked, v.homography as unknown as readonly [number, number, number, number, number, number, number, number, number]));
       if (alteration.altered) notes.push(`Altered: ${alteration.regions.length} region(s) differ from the vault original beyond re-compression, scaling and colour changes.`);
       if (!wm.detected) notes.push('No watermark: this copy did not leave through a marked release (it predates marking, came from the raw store, or from a recipient\'s own copy).');

@@ -40,6 +40,8 @@ export interface VerifyScore {
    * with the leaked copy clearly better than every look-alike; null when no look-alike shared its template.
    */
   winShare: number | null;
+  /** Mean of (this original's correlation − the best look-alike's) over the record-specific blocks; null as winShare. */
+  meanMargin: number | null;
   /** Number of record-specific blocks behind {@link winShare}. */
   specificBlocks: number;
   /** Share of the candidate's compared blocks that look-alikes share (template). */
@@ -163,7 +165,7 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
       const m = blockMap(me.plane, warped[j]!.plane, warped[j]!.valid, g);
       for (let b = 0; b < nb; b++) if (m[b]! >= TEMPLATE) template[b] = 1;
     }
-    let inside = 0, agree = 0, covered = 0, specific = 0, wins = 0, templ = 0;
+    let inside = 0, agree = 0, covered = 0, specific = 0, wins = 0, templ = 0, margin = 0;
     let validPx = 0;
     for (let i = 0; i < w * h; i++) validPx += me.valid[i]!;
     for (let b = 0; b < nb; b++) {
@@ -187,6 +189,7 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
       }
       if (!seen) continue;
       specific++;
+      margin += Math.max(-0.5, Math.min(0.5, r - bestOther));
       if (r >= VERIFY_PARAMS.agree && r > bestOther + VERIFY_PARAMS.winMargin) wins++;
     }
     out.push({
@@ -194,6 +197,7 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
       kind: c.kind,
       agreement: inside ? agree / inside : 0,
       winShare: specific >= 6 ? wins / specific : null,
+      meanMargin: specific >= 6 ? margin / specific : null,
       specificBlocks: specific,
       templateShare: inside ? templ / inside : 0,
       coverage: texturedTotal ? covered / texturedTotal : 0,

@@ -29,7 +29,7 @@ export interface MatcherOptions {
   verifyTop?: number;
   /** Inliers needed to accept a feature match (default 16). */
   minInliers?: number;
-  /** PDQ hits at or below this distance are accepted without feature verification (default 12). */
+  /** PDQ hits at or below this distance are accepted without feature verification (default 10). */
   pdqTrustedDistance?: number;
   /** A feature match must have this many times the inliers of any other verified candidate (default 2). */
   distinctRatio?: number;
@@ -91,7 +91,7 @@ export class ImageMatcher {
       descriptorRadius: opts.descriptorRadius ?? 31,
       verifyTop: opts.verifyTop ?? 6,
       minInliers: opts.minInliers ?? 16,
-      pdqTrustedDistance: opts.pdqTrustedDistance ?? 12,
+      pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
       distinctRatio: opts.distinctRatio ?? 2,
       features: opts.features ?? true,
     };
@@ -261,7 +261,8 @@ export class ImageMatcher {
       // person's card also gathers inliers on the template; the true source has the template AND the person-specific
       // content, so it must have at least `distinctRatio` × the inliers of the runner-up.
       const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.features || !qf || !this.features(c.imageId));
-      if (c.inliers !== null && !pdqOk) {
+      // A PDQ hit within the radius that features confirm is two independent signals: no runner-up test.
+      if (c.inliers !== null && !pdqOk && c.distance === null) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
         if (c.inliers < this.o.distinctRatio * runnerUp) continue;

@@ -3,6 +3,8 @@
  * lawyers and the response tooling consume. Change it only by adding fields; a breaking change bumps the schema.
  */
 
+import type { RankedRecipient } from './attribution.js';
+
 /** Schema id written into every report. */
 export const REPORT_SCHEMA = 'tracemark.leak-report/1';
 
@@ -41,20 +43,8 @@ export interface ReportSkipped {
   reason: string;
 }
 
-/** One ranked recipient. */
-export interface ReportAttribution {
-  recipient: string;
-  kind: 'vendor' | 'staff';
-  score: number;
-  watermark_hits: number;
-  overlap_count: number;
-  overlap_share: number;
-  p_value: number;
-  /** log10 of the p-value, exact where p_value underflows to 0. */
-  log10_p_value: number;
-  dates_fit: boolean | null;
-  explanation: string;
-}
+/** One ranked recipient: the attribution module's output, as written in the report. */
+export type ReportAttribution = RankedRecipient;
 
 /** The whole report. */
 export interface LeakReport {

@@ -1,27 +1,10 @@
 import type { Command } from 'commander';
-import { open, unlink } from 'node:fs/promises';
-import { TracemarkError } from '../../core/errors.js';
 import { renderHtmlReport } from '../../investigate/report-html.js';
 import { requirePurpose } from '../../vault/records-service.js';
 import { withVault } from '../open.js';
+import { writeNewFile } from '../output-file.js';
 import { progressBar } from '../progress.js';
 import { action, globalOptions, output } from '../shell.js';
-
-async function writeExclusive(path: string, text: string, force: boolean): Promise<void> {
-  if (force) await unlink(path).catch(() => undefined);
-  let fh;
-  try {
-    fh = await open(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TracemarkError('OUTPUT_EXISTS', `${path} already exists`, { kind: 'user', hint: 'Choose another path or pass --force.' });
-    throw new TracemarkError('OUTPUT_UNWRITABLE', `cannot create ${path}`, { kind: 'user' });
-  }
-  try {
-    await fh.writeFile(text);
-  } finally {
-    await fh.close();
-  }
-}
 
 /** `tracemark investigate DIR --out report.json [--html report.html]`. */
 export function registerInvestigateCommands(program: Command): void {
@@ -43,10 +26,10 @@ export function registerInvestigateCommands(program: Command): void {
         } finally {
           bar.stop();
         }
-        await writeExclusive(opts.out, JSON.stringify(res.report, null, 2) + '\n', opts.force === true);
+        await writeNewFile(opts.out, async () => ({ bytes: JSON.stringify(res.report, null, 2) + '\n', info: {} }), opts.force === true);
         if (opts.html) {
           const timeline = await t.investigations.timeline(res.report);
-          await writeExclusive(opts.html, await renderHtmlReport(res.report, res.visuals, timeline), opts.force === true);
+          await writeNewFile(opts.html, async () => ({ bytes: await renderHtmlReport(res.report, res.visuals, timeline), info: {} }), opts.force === true);
         }
         return res.report;
       });

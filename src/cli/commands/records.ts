@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { open, unlink } from 'node:fs/promises';
-import { TracemarkError } from '../../core/errors.js';
 import { parseImageKind, requirePurpose } from '../../vault/records-service.js';
 import { withVault } from '../open.js';
+import { writeNewFile } from '../output-file.js';
 import { progressBar } from '../progress.js';
 import { action, globalOptions, output } from '../shell.js';
 
@@ -85,7 +84,7 @@ export function registerRecordsCommands(program: Command): void {
       const purpose = requirePurpose(opts.purpose);
       const r = await withVault(cmd, async (t) => {
         const { subject, image } = await t.records.findImage(id, kindOrImage);
-        return writeNew(out, async () => {
+        return writeNewFile(out, async () => {
           const copy = await t.releases.markedCopy(image, { recipient: await t.releases.staffRecipient(t.config.actor), purpose, channel: 'export' });
           return { bytes: copy.bytes, info: { subject: subject.ref, image: image.id, kind: image.kind, out, payload: copy.payload, format: copy.ext } };
         });
@@ -101,7 +100,7 @@ export function registerRecordsCommands(program: Command): void {
       const purpose = requirePurpose(opts.purpose);
       const r = await withVault(cmd, async (t) => {
         const { subject, image } = await t.records.findImage(id, kindOrImage);
-        return writeNew(out, async () => ({
+        return writeNewFile(out, async () => ({
           bytes: await t.records.readImage(image, { purpose, action: 'image.export_original', details: { unmarked: true } }),
           info: { subject: subject.ref, image: image.id, kind: image.kind, out, payload: null },
         }));
@@ -117,28 +116,4 @@ export function registerRecordsCommands(program: Command): void {
       const r = await withVault(cmd, (t) => t.records.erase(id, opts.reason));
       output(cmd, { subject: r.subject.id, ref: r.subject.ref, status: 'erased', blobs_deleted: r.blobsDeleted }, () => `erased ${r.subject.ref} (${r.subject.id}); ${r.blobsDeleted} image blob(s) deleted; data key destroyed`);
     }));
-}
-
-/**
- * Claims `out` first (never overwriting), then produces the bytes and writes them; on failure the claimed file is
- * removed. A refused export therefore never decrypts, marks or audits anything.
- */
-async function writeNew<T extends Record<string, unknown>>(out: string, produce: () => Promise<{ bytes: Buffer; info: T }>): Promise<T & { bytes: number }> {
-  let fh;
-  try {
-    fh = await open(out, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new TracemarkError('OUTPUT_EXISTS', `${out} already exists`, { kind: 'user', hint: 'Choose another output path; existing files are never overwritten.' });
-    throw new TracemarkError('OUTPUT_UNWRITABLE', `cannot create ${out}`, { kind: 'user' });
-  }
-  try {
-    const { bytes, info } = await produce();
-    await fh.writeFile(bytes);
-    await fh.close();
-    return { ...info, bytes: bytes.length };
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(out).catch(() => undefined);
-    throw err;
-  }
 }

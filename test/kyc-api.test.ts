@@ -155,7 +155,7 @@ test('full flow: uploads, liveness challenge, decision stored on the subject and
   const out = sub.json() as { decision: string; reasons: Array<{ code: string }> };
   // No OCR configured in this test, so the MRZ is not checked → review; everything else passed.
   assert.equal(out.decision, 'review');
-  assert.deepEqual(out.reasons.map((r) => r.code), ['MRZ_NOT_CHECKED', 'FACE_INDEX_NOT_PERSISTENT']);
+  assert.deepEqual(out.reasons.map((r) => r.code), ['MRZ_NOT_CHECKED']);
   const full = (await app.inject({ method: 'GET', url: `/v1/verifications/${id}`, headers: auth('agent') })).json() as { subject_id: string; result: { liveness: { passed: boolean; nonce_checked: boolean }; face: { score: number } } };
   assert.equal(full.result.liveness.passed, true);
   assert.equal(full.result.liveness.nonce_checked, true);
@@ -177,6 +177,11 @@ test('full flow: uploads, liveness challenge, decision stored on the subject and
   assert.ok(again.reasons.some((r) => r.code === 'LIVENESS_REPLAYED'), JSON.stringify(again.reasons));
   // The same face as the first verification's subject: flagged as a possible duplicate identity.
   assert.ok(again.reasons.some((r) => r.code === 'DUPLICATE_FACE'), JSON.stringify(again.reasons));
+  // The enrolled face is persisted encrypted with the subject's key, so a restarted server still finds it.
+  const stored = await t.stores.records.listFaceDescriptors('fake-v1');
+  assert.ok(stored.some((r) => r.subjectId === full.subject_id), 'descriptor persisted');
+  const restarted = await t.records.faceDescriptors('fake-v1', 'test: restart');
+  assert.ok(restarted.some((r) => r.subjectId === full.subject_id && r.descriptor.length === 128));
 });
 
 test('a document number already held by another subject is found through the vault\'s blind index', async () => {

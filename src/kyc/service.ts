@@ -18,23 +18,7 @@ import type { RecordsService } from '../vault/records-service.js';
 import { verifyKyc, type ImageInput } from './pipeline.js';
 import type { IssuedChallenge, LivenessChallenges } from './liveness.js';
 import { VaultDuplicateLookup } from './vault-lookup.js';
-import { FaceIndex, type FaceHit } from '../face/face-index.js';
 import type { DuplicateLookup, KycResult } from './types.js';
-
-/**
- * Document numbers from the vault (blind index) and faces from an in-process index of the subjects this service
- * decided since it started: the vault does not persist face descriptors yet, so that part of the search is partial
- * and said so (info reason FACE_INDEX_NOT_PERSISTENT).
- */
-class VaultPlusSessionLookup implements DuplicateLookup {
-  constructor(private readonly vault: VaultDuplicateLookup, private readonly faces: FaceIndex) {}
-  findByDocumentNumber(n: string): Promise<string[]> {
-    return this.vault.findByDocumentNumber(n);
-  }
-  async searchFaces(descriptor: Float32Array, k: number): Promise<FaceHit[]> {
-    return this.faces.search(descriptor, k);
-  }
-}
 
 /** Where a verification stands. */
 export type VerificationStatus = 'open' | 'decided';
@@ -73,7 +57,7 @@ export class MemoryVerificationStore implements VerificationStore {
 
 /** What the service needs from the vault. */
 export interface KycVaultPorts {
-  records: Pick<RecordsService, 'createSubject' | 'addImage' | 'readImage' | 'find'>;
+  records: Pick<RecordsService, 'createSubject' | 'addImage' | 'readImage' | 'find' | 'storeFaceDescriptor' | 'faceDescriptors'>;
   /** Image rows by id (to read back the stored document and selfie). */
   getImage(id: string): Promise<ImageRow | null>;
   /** Stores the decision on the subject with an audit entry, atomically. */
@@ -88,7 +72,7 @@ export interface KycServiceDeps {
   liveness: LivenessChallenges;
   store: VerificationStore;
   limits: ImageLimits & { maxFileBytes: number };
-  /** Face descriptors of enrolled subjects, if the deployment keeps them (the vault does not yet). */
+  /** Overrides the vault's duplicate lookup (tests). */
   duplicates?: DuplicateLookup;
   now?: () => Date;
 }
@@ -101,8 +85,11 @@ function notFound(id: string): TracemarkError {
 /** The KYC verification workflow over the vault. */
 export class KycService {
   /** Face descriptors of subjects decided (not rejected) by this process; biometric data, memory only. */
-  private readonly sessionFaces = new FaceIndex(128);
-  constructor(private readonly d: KycServiceDeps) {}
+  /** Document numbers and enrolled faces of the vault (the face index loads on first use). */
+  private readonly vaultLookup: VaultDuplicateLookup;
+  constructor(private readonly d: KycServiceDeps) {
+    this.vaultLookup = new VaultDuplicateLookup(d.vault.records, d.engine.id);
+  }
 
   /** Loads a verification the caller may see (`owner` null = any, for agents and admins). */
   async load(id: string, owner: string | null): Promise<Verification> {
@@ -161,7 +148,7 @@ export class KycService {
       if (!row) throw new TracemarkError('IMAGE_NOT_FOUND', `image ${imageId} of verification ${v.id} is gone`, { kind: 'not_found' });
       return { bytes: await this.d.vault.records.readImage(row, { purpose: 'kyc-verification', action: 'kyc.read-image', details: { verification_id: v.id } }), label };
     };
-    const lookup = this.d.duplicates ?? new VaultPlusSessionLookup(new VaultDuplicateLookup(this.d.vault.records), this.sessionFaces);
+    const lookup = this.d.duplicates ?? this.vaultLookup;
     let probe: Float32Array | null = null;
     const result = await verifyKyc({
       document: await read(v.documentImageId, 'document'),
@@ -181,11 +168,12 @@ export class KycService {
       limits: this.d.limits,
       ...(this.d.now ? { now: this.d.now } : {}),
     });
-    if (!this.d.duplicates) {
-      result.reasons.push({ code: 'FACE_INDEX_NOT_PERSISTENT', message: `Face duplicates were searched among the ${this.sessionFaces.size} subject(s) verified since this server started; the vault does not store face descriptors yet.`, source: 'duplicates', severity: 'info' });
-    }
     const captured: Float32Array | null = probe;
-    if (captured && result.decision !== 'reject') this.sessionFaces.add(v.subjectId, captured);
+    if (captured && result.decision !== 'reject') {
+      // Enrolled faces persist (encrypted with the subject's key) so later verifications find duplicates across restarts.
+      await this.d.vault.records.storeFaceDescriptor(v.subjectId, captured, this.d.engine.id);
+      await this.vaultLookup.remember(v.subjectId, captured);
+    }
     v.result = result;
     v.status = 'decided';
     v.liveness = null; // frames are not kept after the decision

@@ -178,6 +178,32 @@ export class RecordsService {
     return this.crypto.decryptFields(subjectId, key, dkVersion, await this.d.records.getFields(subjectId));
   }
 
+  /** Stores a subject's face descriptor, encrypted with its data key (biometric data is personal data). */
+  async storeFaceDescriptor(subjectId: string, descriptor: Float32Array, model: string): Promise<void> {
+    const { key, dkVersion } = await this.crypto.dataKey(subjectId);
+    const bytes = Buffer.from(descriptor.buffer, descriptor.byteOffset, descriptor.byteLength);
+    await this.d.records.putFaceDescriptor(
+      { subjectId, model, ciphertext: this.crypto.sealBlob(subjectId, key, dkVersion, 'face', model, bytes), createdAt: new Date().toISOString() },
+      this.d.audit.pending('biometric.store', subjectId, { details: { model, dimensions: descriptor.length } }),
+    );
+  }
+
+  /** Decrypts every stored face descriptor of a model for the 1:N duplicate search (audited once, as one use). */
+  async faceDescriptors(model: string, purpose: string): Promise<{ subjectId: string; descriptor: Float32Array }[]> {
+    const out: { subjectId: string; descriptor: Float32Array }[] = [];
+    for (const row of await this.d.records.listFaceDescriptors(model)) {
+      try {
+        const { key, dkVersion } = await this.crypto.dataKey(row.subjectId);
+        const plain = this.crypto.openBlob(row.subjectId, key, dkVersion, 'face', model, row.ciphertext);
+        out.push({ subjectId: row.subjectId, descriptor: new Float32Array(plain.buffer.slice(plain.byteOffset, plain.byteOffset + plain.byteLength)) });
+      } catch {
+        // An erased subject (no data key) or a damaged row is simply not searchable; doctor reports damage.
+      }
+    }
+    await this.d.audit.record('biometric.search_load', null, { purpose, details: { model, descriptors: out.length } });
+    return out;
+  }
+
   /** Finds a subject's image of a kind (the newest), or by image id. */
   async findImage(idOrRef: string, kindOrImageId: string): Promise<{ subject: SubjectRow; image: ImageRow }> {
     const subject = await this.resolve(idOrRef);

@@ -107,10 +107,11 @@ export function registerKycCommands(program: Command): void {
       let vault: Tracemark | null = null;
       try {
         if (hasVault) vault = await openTracemark(cfg);
+        const engine = faceApiEngine();
         const result = await verifyKyc(input, {
-          engine: faceApiEngine(),
+          engine,
           readMrz: (r) => readMrz(r),
-          duplicates: vault ? new VaultDuplicateLookup(vault.records) : null,
+          duplicates: vault ? new VaultDuplicateLookup(vault.records, engine.id) : null,
           duplicatesSkipped: opts.vault ? `No vault at ${cfg.home}, so existing subjects were not searched for this document number or face.` : 'Run with --no-vault: existing subjects were not searched.',
           limits: { maxPixels: cfg.maxPixels },
         });

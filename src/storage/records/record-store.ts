@@ -108,6 +108,15 @@ export interface CheckpointRow {
   signature: string;
 }
 
+/** A subject's face descriptor (biometric data): encrypted with the subject's data key like every other field. */
+export interface FaceDescriptorRow {
+  subjectId: string;
+  /** Model that produced it (descriptors of different models are not comparable). */
+  model: string;
+  ciphertext: Buffer;
+  createdAt: string;
+}
+
 /** Subjects, fields, keys, blind indexes, images. */
 export interface RecordStore {
   /** Creates a subject with its fields, wrapped data key and blind indexes atomically. Fails with SUBJECT_EXISTS if the ref is taken. */
@@ -136,6 +145,10 @@ export interface RecordStore {
   rewrapDataKeys(rows: DataKeyRow[]): Promise<void>;
   /** Number of data keys per KEK version. */
   dataKeyVersions(): Promise<Map<number, number>>;
+  /** Stores (replaces) a subject's encrypted face descriptor, audited in the same transaction. */
+  putFaceDescriptor(row: FaceDescriptorRow, audit: PendingAudit): Promise<void>;
+  /** Every stored face descriptor of a model (for the 1:N duplicate search), erased subjects excluded. */
+  listFaceDescriptors(model: string): Promise<FaceDescriptorRow[]>;
   /** Sets the KYC status of a subject (KYC issue). */
   setKycStatus(subjectId: string, status: string, audit: PendingAudit): Promise<void>;
 }

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { TracemarkError } from '../../core/errors.js';
 import { MIGRATIONS, renderMigration } from './migrations/index.js';
 import type {
-  AuditRow, AuditStore, BlindIndexKind, BlindIndexRow, CheckpointRow, DataKeyRow, FieldRow, ImageKind, ImageRow,
+  AuditRow, AuditStore, BlindIndexKind, BlindIndexRow, CheckpointRow, DataKeyRow, FaceDescriptorRow, FieldRow, ImageKind, ImageRow,
   PendingAudit, RecordStore, StoreLifecycle, SubjectRow, SubjectStatus,
 } from './record-store.js';
 
@@ -185,6 +185,7 @@ export class SqliteStore implements RecordStore, AuditStore, StoreLifecycle {
       this.db.prepare('DELETE FROM data_keys WHERE subject_id = ?').run(subjectId);
       this.db.prepare('DELETE FROM subject_fields WHERE subject_id = ?').run(subjectId);
       this.db.prepare('DELETE FROM blind_indexes WHERE subject_id = ?').run(subjectId);
+      this.db.prepare('DELETE FROM face_descriptors WHERE subject_id = ?').run(subjectId);
       this.db.prepare("UPDATE images SET status = 'erased' WHERE subject_id = ?").run(subjectId);
       this.db.prepare("UPDATE subjects SET status = 'erased', erased_at = ? WHERE id = ?").run(at, subjectId);
       this.appendInTx(audit);
@@ -208,6 +209,19 @@ export class SqliteStore implements RecordStore, AuditStore, StoreLifecycle {
   async dataKeyVersions(): Promise<Map<number, number>> {
     const rows = this.db.prepare('SELECT kek_version AS v, COUNT(*) AS n FROM data_keys GROUP BY kek_version ORDER BY kek_version').all() as { v: number; n: number }[];
     return new Map(rows.map((r) => [r.v, r.n]));
+  }
+
+  async putFaceDescriptor(row: FaceDescriptorRow, audit: PendingAudit): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO face_descriptors (subject_id, model, ciphertext, created_at) VALUES (?, ?, ?, ?)').run(row.subjectId, row.model, row.ciphertext, row.createdAt);
+      this.appendInTx(audit);
+    }).immediate();
+  }
+
+  async listFaceDescriptors(model: string): Promise<FaceDescriptorRow[]> {
+    return (this.db.prepare("SELECT f.* FROM face_descriptors f JOIN subjects s ON s.id = f.subject_id WHERE f.model = ? AND s.status = 'active' ORDER BY f.subject_id").all(model) as Row[]).map((r) => ({
+      subjectId: r.subject_id as string, model: r.model as string, ciphertext: r.ciphertext as Buffer, createdAt: r.created_at as string,
+    }));
   }
 
   async setKycStatus(subjectId: string, status: string, audit: PendingAudit): Promise<void> {

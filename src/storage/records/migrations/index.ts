@@ -131,4 +131,15 @@ CREATE TABLE holdings (
 CREATE INDEX holdings_subject ON holdings (subject_id);
 `,
   },
+  {
+    id: '0003_face_descriptors',
+    sql: `
+CREATE TABLE face_descriptors (
+  subject_id TEXT PRIMARY KEY REFERENCES subjects(id),
+  model TEXT NOT NULL,
+  ciphertext {{blob}} NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -18,7 +18,7 @@ import type { ReleaseStore } from '../storage/records/release-store.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { hammingWords, toWords } from '../hash/hasher.js';
 import { PDQ_ALGO } from '../match/retrieval.js';
-import { detect, type WatermarkKey } from '../watermark/index.js';
+import { detect, WatermarkPool, type WatermarkKey } from '../watermark/index.js';
 import type { RecordsService } from '../vault/records-service.js';
 import { detectAlteration, type AlterationResult } from './alteration.js';
 import { rankRecipients } from './attribution-input.js';
@@ -187,6 +187,8 @@ export class InvestigateService {
     await this.d.audit.record('investigation.start', null, { purpose: opts.purpose, details: { files: entries.length } });
     const files: ReportFile[] = [];
     const skipped: ReportSkipped[] = [];
+    // One worker thread for watermark detection, overlapping this thread's retrieval and verification.
+    const pool = entries.length > 1 ? new WatermarkPool(1) : null;
     const visuals = new Map<string, FileVisuals>();
     const stages: Record<string, number> = {};
     let done = 0;
@@ -195,7 +197,7 @@ export class InvestigateService {
       if (e.skip) skipped.push({ file: e.file, ...e.skip });
       else {
         try {
-          const r = await this.analyse(e.file, await readFile(e.abs), matcher, key, opts, stages);
+          const r = await this.analyse(e.file, await readFile(e.abs), matcher, key, pool, opts, stages);
           files.push(r.file);
           if (opts.visuals) visuals.set(e.file, r.visuals);
         } catch (err) {
@@ -205,6 +207,7 @@ export class InvestigateService {
       done++;
     }
     opts.onProgress?.(done, entries.length, '');
+    await pool?.close();
     this.originals.clear();
     this.pdqTable = null;
 
@@ -286,14 +289,19 @@ export class InvestigateService {
   }
 
   /** One leaked file: watermark, match, alteration. */
-  private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
+  private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, pool: WatermarkPool | null, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
     const timings: Record<string, number> = {};
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const leaked = await timed(timings, 'decode', () => decodeImage(bytes, file, { maxPixels: this.d.limits.maxPixels, minSide: 32 }));
     const notes: string[] = [];
 
-    // 1. Watermark: the strongest evidence — it names one hand-over.
-    const wm = await timed(timings, 'watermark', () => detect(leaked, key));
+    // 1. Watermark: the strongest evidence — it names one hand-over. It runs on a worker thread while this thread
+    //    does retrieval, the two being independent.
+    const t0 = performance.now();
+    const wmPending = pool ? pool.detectMany([leaked], key).then((r) => r[0]!) : Promise.resolve(detect(leaked, key));
+    const cands = await timed(timings, 'retrieval', () => matcher.match(leaked, { top: 12 }));
+    const wm = await wmPending;
+    timings.watermark_wall = Math.round(performance.now() - t0);
     const payload = wm.detected && wm.payload ? Buffer.from(wm.payload).toString('hex') : null;
     const resolved = payload ? await this.d.releases.resolvePayload(payload) : null;
     let markedSubject: SubjectRow | null = null;
@@ -305,7 +313,6 @@ export class InvestigateService {
     }
 
     // 2. Candidates by hash and features; then discriminative verification on decrypted originals.
-    const cands = await timed(timings, 'retrieval', () => matcher.match(leaked, { top: 12 }));
     if (resolved && !cands.some((c) => c.imageId === resolved.item.imageId)) {
       cands.unshift({ imageId: resolved.item.imageId, kind: resolved.item.kind, distance: null, variant: null, inliers: null, homography: null, score: 1, method: 'pdq' });
     }

@@ -10,7 +10,7 @@ import { TracemarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { decodeImage, type Raster } from '../image/decode.js';
-import { mul3, scale3, type Mat3 } from '../image/homography.js';
+import { apply3, mul3, scale3, type Mat3 } from '../image/homography.js';
 import { extractFeatures, matchFeatures, type Features } from '../hash/features.js';
 import type { ImageMatcher, MatchCandidate } from '../match/retrieval.js';
 import type { ImageRow, RecordStore, SubjectRow } from '../storage/records/record-store.js';
@@ -93,6 +93,27 @@ function dihedralMap(variant: string, w: number, h: number): Mat3 {
     case 'flipMinus1': return [0, -1, h - 1, -1, 0, w - 1, 0, 0, 1];
     default: return [1, 0, 0, 0, 1, 0, 0, 0, 1];
   }
+}
+
+/**
+ * The homography to compare pixels under. Feature homographies are fitted where keypoints are dense (for a selfie,
+ * mostly on the card), so far from there they can drift by pixels — enough to flag the background as edited. Most
+ * leaks of a whole image are a scale and an offset (screenshots, resizes, crops): the axis-aligned fit to where the
+ * feature homography puts the original's corners is tried too, and whichever agrees with more blocks is used.
+ */
+function refineForComparison(leaked: Raster, v: VerifyCandidate): Mat3 {
+  const H = v.homography;
+  const [x0, y0] = apply3(H, 0, 0);
+  const [x1, y1] = apply3(H, v.original.width, v.original.height);
+  const [x2, y2] = apply3(H, v.original.width, 0);
+  const [x3, y3] = apply3(H, 0, v.original.height);
+  const left = (x0 + x3) / 2, right = (x1 + x2) / 2, top = (y0 + y2) / 2, bottom = (y1 + y3) / 2;
+  if (!(right > left && bottom > top)) return H;
+  const sx = (right - left) / v.original.width, sy = (bottom - top) / v.original.height;
+  if (Math.abs(sx / sy - 1) > 0.05) return H; // not a uniform scale: keep the projective fit
+  const rect: Mat3 = [sx, 0, left, 0, sy, top, 0, 0, 1];
+  const [a, b] = verifyCandidates(leaked, [{ ...v, homography: H, reference: false }, { ...v, imageId: `${v.imageId}#rect`, homography: rect, reference: false }]);
+  return b && a && b.agreement > a.agreement ? rect : H;
 }
 
 /** Runs investigations over a vault. */
@@ -379,8 +400,9 @@ export class InvestigateService {
         confidence: byMark ? 1 : Math.round(Math.min(1, 0.5 + 0.5 * (s.winShare !== null ? Math.min(1, (s.winShare - MATCH_WIN_SHARE) / (1 - MATCH_WIN_SHARE) + 0.3) : (s.agreement - MATCH_AGREEMENT) / (1 - MATCH_AGREEMENT))) * 1000) / 1000,
         evidence: byMark ? 'watermark' : v.cand.inliers !== null ? 'features' : 'hash',
       };
-      notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame (margin ${s.meanMargin?.toFixed(2)}; template ${(s.templateShare * 100).toFixed(0)}%).`);
-      alteration = await timed(timings, 'alteration', () => detectAlteration(verifyInput[best]!.original, leaked, v.homography as unknown as readonly [number, number, number, number, number, number, number, number, number]));
+      notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame${s.winShare !== null ? ` (template ${(s.templateShare * 100).toFixed(0)}% of its blocks, mean margin over look-alikes ${s.meanMargin?.toFixed(2)})` : ''}.`);
+      const H = await timed(timings, 'align', () => refineForComparison(leaked, v));
+      alteration = await timed(timings, 'alteration', () => detectAlteration(v.original, leaked, H as unknown as readonly [number, number, number, number, number, number, number, number, number]));
       if (alteration.altered) notes.push(`Altered: ${alteration.regions.length} region(s) differ from the vault original beyond re-compression, scaling and colour changes.`);
       if (!wm.detected) notes.push('No watermark: this copy did not leave through a marked release (it predates marking, came from the raw store, or from a recipient\'s own copy).');
       visualsOriginal = v.original;

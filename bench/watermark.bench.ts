@@ -94,8 +94,14 @@ const TARGETS: Record<string, string> = {
 
 const t0 = Date.now();
 const images = await loadImages();
-const key = generateWatermarkKey();
-const wrongKey = generateWatermarkKey();
+// `--key-seed N`: a fixed key (secret bytes derived from N) so before/after runs of a change see the same mark.
+const keySeed = args.includes('--key-seed') ? num('--key-seed', 1) : null;
+const seededKey = (seed: number): ReturnType<typeof generateWatermarkKey> => {
+  const r = new AttackRng(seed);
+  return { id: `wmk_bench${seed}`, secret: new Uint8Array(32).map(() => Math.floor(r.next() * 256)) };
+};
+const key = keySeed === null ? generateWatermarkKey() : seededKey(keySeed);
+const wrongKey = keySeed === null ? generateWatermarkKey() : seededKey(keySeed + 1);
 console.error(`${images.length} images (${images.filter((i) => i.kind === 'photo').length} photos, ${images.filter((i) => i.kind === 'document').length} cards)`);
 
 const quality: { kind: string; psnr: number; ssim: number }[] = [];

@@ -19,7 +19,9 @@ import { whiten } from './whiten.js';
 import { workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
-export const MAX_CANDIDATES = 16;
+export const MAX_CANDIDATES = 32;
+/** Candidates taken from the autocorrelation before the squared variants of the near-period ones are added. */
+const BASE_CANDIDATES = 16;
 /** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
 /** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
@@ -30,7 +32,7 @@ const SYNC_WHITEN_POWER = 1;
  */
 const FOLD_WHITEN_POWER = 2;
 /** Decision threshold on the pilot statistic. */
-export const THRESHOLD = 6.0;
+export const THRESHOLD = 6.1;
 
 /** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC. */
 export function falsePositiveBound(t: number): number {
@@ -252,8 +254,23 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   for (const c of all.filter((x) => !isExpected(x))) addIfNew(c, 5);
   for (const c of all.filter(isExpected)) addIfNew(c, 6);
   for (const c of near) addIfNew(c, 10);
-  for (const B of square) addIfNew({ B, score: 0 }, MAX_CANDIDATES);
-  for (const c of all) addIfNew(c, MAX_CANDIDATES);
+  for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
+  for (const c of all) addIfNew(c, BASE_CANDIDATES);
+  // Text lines and character pitch pull one vector of a lattice found near the expected period (the other one is
+  // the mark's), and the refinement on a few periods is only good to ≈ 1% (the fold needs ≈ 0.5%): each near
+  // candidate also proposes square lattices, at its first vector's angle, with period |v1|, |v2| and their mean.
+  for (const c of near.slice(0, 4)) {
+    const l1 = Math.hypot(c.B[0], c.B[2]);
+    const l2 = Math.hypot(c.B[1], c.B[3]);
+    const th = Math.atan2(c.B[2], c.B[0]);
+    const m = (l1 + l2) / 2;
+    for (const p of [m, l1, l2, m * 0.994, m * 1.006]) {
+      const co = p * Math.cos(th);
+      const si = p * Math.sin(th);
+      const B: Mat2 = [co, -si, si, co];
+      if (lattices.length < MAX_CANDIDATES && !lattices.some((o) => Math.hypot(o.B[0] - B[0], o.B[1] - B[1], o.B[2] - B[2], o.B[3] - B[3]) < 0.004 * p)) lattices.push({ B, score: 0 });
+    }
+  }
   const rx = I0.width / S1.width;
   const ry = I0.height / S1.height;
   const pf = pilotFft(layout);

@@ -82,6 +82,27 @@ test('a pasted patch is found; a plain resize works without a homography', async
   assert.ok(Math.max(...r.regions.map((g) => iou(g.bbox, truth))) > 0.5, JSON.stringify(r.regions));
 });
 
+test('an alignment that drifts by pixels far from its centre is re-fitted, not flagged; an edit still is', async () => {
+  const orig = await documentImage();
+  const doctored = { ...orig, data: new Uint8Array(orig.data) };
+  for (let y = 110; y < 200; y++) for (let x = 60; x < 160; x++) for (let c = 0; c < 3; c++) doctored.data[(y * W + x) * 3 + c] = orig.data[(y * W + x + 440) * 3 + c]!;
+  // A feature homography fitted on one part of the frame: right by scale, but off by ~8 px toward one corner.
+  const P: Homography = [1, 0, 0, 0, 1, 0, 3e-5, -2e-5, 1];
+  const mul = (a: Homography, b: Homography): Homography => {
+    const o: number[] = [];
+    for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) o.push(a[r * 3]! * b[c]! + a[r * 3 + 1]! * b[3 + c]! + a[r * 3 + 2]! * b[6 + c]!);
+    return o as unknown as Homography;
+  };
+  const benign = await resizeJpeg(orig, 0.8, 80);
+  const r0 = detectAlteration(orig, benign.img, mul(P, benign.H));
+  assert.equal(r0.altered, false, JSON.stringify(r0.regions));
+  assert.equal(r0.stats.realigned, true);
+  const edited = await resizeJpeg(doctored, 0.8, 80);
+  const r1 = detectAlteration(orig, edited.img, mul(P, edited.H));
+  assert.equal(r1.altered, true);
+  assert.ok(Math.max(...r1.regions.map((g) => iou(g.bbox, [48, 88, 128, 160]))) > 0.5, JSON.stringify(r1.regions));
+});
+
 test('bad inputs give clear errors', async () => {
   const orig = await documentImage();
   assert.throws(() => detectAlteration(orig, orig, [0, 0, 0, 0, 0, 0, 0, 0, 0]), (e: unknown) => e instanceof TracemarkError && e.code === 'INVALID_ARGUMENT');

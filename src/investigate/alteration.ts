@@ -60,6 +60,8 @@ export interface AlterationResult {
     blurOriginal: number;
     blurLeaked: number;
     refinedShift: [number, number];
+    /** Whether the whole-frame residual alignment replaced the given homography. */
+    realigned: boolean;
   };
 }
 
@@ -75,6 +77,8 @@ export interface AlterationOptions {
   minArea?: number;
   /** Smallest region score reported as an alteration (default 0.4). */
   minScore?: number;
+  /** Re-fit the alignment over the whole frame before comparing (default true; off only to measure its effect). */
+  residualAlignment?: boolean;
   /** Receives intermediate planes (names: original, leaked, diff) — for tuning and tests, never needed in use. */
   debug?: (name: string, plane: { width: number; height: number; data: Float32Array }) => void;
 }
@@ -532,8 +536,8 @@ function analysisWindow(p: Plane, mask: Uint8Array, size: number): Rect {
   return best;
 }
 
-/** Mean capped |a(x) − b(x + d)| over a rectangle's sample grid (step 2), b bilinear; NaN when too few samples. */
-function rectMismatch(a: Plane, b: Plane, mask: Uint8Array, x0: number, y0: number, x1: number, y1: number, dx: number, dy: number): number {
+/** Mean capped |a(x) − b(x + d)| over a rectangle's sample grid (every `step` px), b bilinear; NaN when too few samples. */
+function rectMismatch(a: Plane, b: Plane, mask: Uint8Array, x0: number, y0: number, x1: number, y1: number, dx: number, dy: number, step = 2, minN = 40): number {
   const w = a.w;
   const ix = Math.floor(dx);
   const iy = Math.floor(dy);
@@ -541,8 +545,8 @@ function rectMismatch(a: Plane, b: Plane, mask: Uint8Array, x0: number, y0: numb
   const fy = dy - iy;
   let s = 0;
   let n = 0;
-  for (let y = y0; y < y1; y += 2) {
-    for (let x = x0; x < x1; x += 2) {
+  for (let y = y0; y < y1; y += step) {
+    for (let x = x0; x < x1; x += step) {
       const i = y * w + x;
       if (!mask[i]) continue;
       const j = (y + iy) * w + x + ix;
@@ -552,7 +556,7 @@ function rectMismatch(a: Plane, b: Plane, mask: Uint8Array, x0: number, y0: numb
       n++;
     }
   }
-  return n >= 40 ? s / n : NaN;
+  return n >= minN ? s / n : NaN;
 }
 
 /** Per-tile shifts (full-resolution pixels) on a coarse grid; tiles without texture hold the median shift. */
@@ -639,6 +643,171 @@ function localShiftField(O: Plane, L: Plane, mask: Uint8Array): ShiftField | nul
     }
   }
   return { tile: 2 * T, tw, th, dx, dy };
+}
+
+/** Solves A·x = b (n×n, row-major) by Gaussian elimination with partial pivoting; null when singular. */
+function solveLinear(A: Float64Array, b: Float64Array, n: number): Float64Array | null {
+  const a = Float64Array.from(A);
+  const r = Float64Array.from(b);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let i = c + 1; i < n; i++) if (Math.abs(a[i * n + c]!) > Math.abs(a[piv * n + c]!)) piv = i;
+    if (Math.abs(a[piv * n + c]!) < 1e-12) return null;
+    if (piv !== c) {
+      for (let j = 0; j < n; j++) {
+        const t = a[c * n + j]!;
+        a[c * n + j] = a[piv * n + j]!;
+        a[piv * n + j] = t;
+      }
+      const t = r[c]!;
+      r[c] = r[piv]!;
+      r[piv] = t;
+    }
+    for (let i = c + 1; i < n; i++) {
+      const f = a[i * n + c]! / a[c * n + c]!;
+      if (f === 0) continue;
+      for (let j = c; j < n; j++) a[i * n + j] = a[i * n + j]! - f * a[c * n + j]!;
+      r[i] = r[i]! - f * r[c]!;
+    }
+  }
+  const x = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let v = r[i]!;
+    for (let j = i + 1; j < n; j++) v -= a[i * n + j]! * x[j]!;
+    x[i] = v / a[i * n + i]!;
+  }
+  return x;
+}
+
+/**
+ * Residual alignment over the whole frame. A feature homography is fitted where keypoints are dense (for a selfie,
+ * the card in the hand), so elsewhere it can be off by 10–25 px — far beyond what the local shift field searches —
+ * and the background then reads as edited. Per 48-px tile (textured ones only) the displacement of the warped
+ * original that best explains the leaked copy is searched up to ±16 px at half resolution; a homography
+ * `G` (frame → frame, leaked(x) ≈ warped(G·x)) is then fitted to those displacements by iteratively reweighted
+ * least squares, so tiles whose content was edited (their best shift is arbitrary) carry no weight. Null when too
+ * few tiles agree or the correction is negligible.
+ */
+function residualHomography(O: Plane, L: Plane, mask: Uint8Array): M3 | null {
+  const O2 = halve(O);
+  const Oh = blur(O2, 1);
+  const Lh = blur(halve(L), 1);
+  const mh = new Uint8Array(Oh.w * Oh.h);
+  for (let y = 0; y < Oh.h; y++) for (let x = 0; x < Oh.w; x++) mh[y * Oh.w + x] = mask[2 * y * O.w + 2 * x]! & mask[(2 * y + 1) * O.w + 2 * x + 1]!;
+  const T = 24;
+  const R = 8;
+  const px: number[] = [];
+  const py: number[] = [];
+  const qx: number[] = [];
+  const qy: number[] = [];
+  for (let ty = 0; ty * T < Oh.h; ty++) {
+    for (let tx = 0; tx * T < Oh.w; tx++) {
+      const x0 = Math.max(R + 2, tx * T);
+      const y0 = Math.max(R + 2, ty * T);
+      const x1 = Math.min(Oh.w - R - 3, (tx + 1) * T);
+      const y1 = Math.min(Oh.h - R - 3, (ty + 1) * T);
+      if (x1 - x0 < 12 || y1 - y0 < 12) continue;
+      let g = 0;
+      let n = 0;
+      for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
+        const i = y * Oh.w + x;
+        if (!mh[i]) continue;
+        g += Math.abs(O2.d[i + 1]! - O2.d[i - 1]!) + Math.abs(O2.d[i + Oh.w]! - O2.d[i - Oh.w]!);
+        n++;
+      }
+      if (n < 60 || g / n < 6) continue;
+      let best = { dx: 0, dy: 0, e: Infinity };
+      for (let dy = -R; dy <= R; dy += 2) for (let dx = -R; dx <= R; dx += 2) {
+        // The coarse grid on a sparser sample (the planes are smoothed, so every 4th pixel suffices).
+        const e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy, 4, 20);
+        if (e < best.e) best = { dx, dy, e };
+      }
+      if (!Number.isFinite(best.e)) continue;
+      best.e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, best.dx, best.dy);
+      if (!Number.isFinite(best.e)) continue;
+      for (const step of [1, 0.5, 0.25]) {
+        const c = best;
+        for (let iy = -1; iy <= 1; iy++) for (let ix = -1; ix <= 1; ix++) {
+          const dx = c.dx + ix * step;
+          const dy = c.dy + iy * step;
+          if ((ix === 0 && iy === 0) || Math.abs(dx) > R || Math.abs(dy) > R) continue;
+          const e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy);
+          if (e < best.e) best = { dx, dy, e };
+        }
+      }
+      const cx = 2 * ((x0 + x1 - 1) / 2) + 0.5;
+      const cy = 2 * ((y0 + y1 - 1) / 2) + 0.5;
+      px.push(cx);
+      py.push(cy);
+      qx.push(cx + 2 * best.dx);
+      qy.push(cy + 2 * best.dy);
+    }
+  }
+  const m = px.length;
+  if (m < 8) return null;
+  // Normalised coordinates keep the normal equations well conditioned.
+  const c0x = O.w / 2;
+  const c0y = O.h / 2;
+  const sc = Math.max(O.w, O.h) / 2;
+  const wts = new Float64Array(m).fill(1);
+  const res = new Float64Array(m);
+  let g: Float64Array | null = null;
+  const np = m >= 16 ? 8 : 6;
+  for (let iter = 0; iter < 12; iter++) {
+    const A = new Float64Array(np * np);
+    const b = new Float64Array(np);
+    const row = new Float64Array(np);
+    for (let i = 0; i < m; i++) {
+      const wt = wts[i]!;
+      if (wt <= 0) continue;
+      const x = (px[i]! - c0x) / sc;
+      const y = (py[i]! - c0y) / sc;
+      const u = (qx[i]! - c0x) / sc;
+      const v = (qy[i]! - c0y) / sc;
+      for (const [vals, rhs] of [[[x, y, 1, 0, 0, 0, -x * u, -y * u], u], [[0, 0, 0, x, y, 1, -x * v, -y * v], v]] as const) {
+        for (let j = 0; j < np; j++) row[j] = vals[j]!;
+        for (let j = 0; j < np; j++) {
+          b[j] = b[j]! + wt * row[j]! * rhs;
+          for (let k2 = 0; k2 < np; k2++) A[j * np + k2] = A[j * np + k2]! + wt * row[j]! * row[k2]!;
+        }
+      }
+    }
+    const sol = solveLinear(A, b, np);
+    if (!sol) return null;
+    g = sol;
+    for (let i = 0; i < m; i++) {
+      const x = (px[i]! - c0x) / sc;
+      const y = (py[i]! - c0y) / sc;
+      const q = np === 8 ? sol[6]! * x + sol[7]! * y + 1 : 1;
+      const u = (sol[0]! * x + sol[1]! * y + sol[2]!) / q;
+      const v = (sol[3]! * x + sol[4]! * y + sol[5]!) / q;
+      res[i] = Math.hypot(u * sc + c0x - qx[i]!, v * sc + c0y - qy[i]!);
+    }
+    // Huber weights first (converge from a start that outliers pull), then Tukey (outliers drop out entirely).
+    const cut = iter < 6 ? 1.5 : 3;
+    for (let i = 0; i < m; i++) {
+      const r = res[i]!;
+      wts[i] = iter < 6 ? (r <= cut ? 1 : cut / r) : r >= cut ? 0 : (1 - (r / cut) ** 2) ** 2;
+    }
+  }
+  if (!g) return null;
+  let inliers = 0;
+  for (let i = 0; i < m; i++) if (res[i]! < 2) inliers++;
+  if (inliers < 8 || inliers < 0.4 * m) return null;
+  const Gn: M3 = [g[0]!, g[1]!, g[2]!, g[3]!, g[4]!, g[5]!, np === 8 ? g[6]! : 0, np === 8 ? g[7]! : 0, 1];
+  // Back to pixel coordinates: G = N⁻¹ · Gn · N with N(x) = (x − c) / sc.
+  const N: M3 = [1 / sc, 0, -c0x / sc, 0, 1 / sc, -c0y / sc, 0, 0, 1];
+  const Ni: M3 = [sc, 0, c0x, 0, sc, c0y, 0, 0, 1];
+  const G = mul3(Ni, mul3(Gn, N));
+  // Negligible or implausible (a correction beyond the search range at a frame corner is extrapolation).
+  let maxD = 0;
+  for (const [x, y] of [[0, 0], [O.w - 1, 0], [0, O.h - 1], [O.w - 1, O.h - 1], [O.w / 2, O.h / 2]] as const) {
+    const q = G[6] * x + G[7] * y + G[8];
+    const d = Math.hypot((G[0] * x + G[1] * y + G[2]) / q - x, (G[3] * x + G[4] * y + G[5]) / q - y);
+    if (d > maxD) maxD = d;
+  }
+  if (maxD < 0.5 || maxD > 40) return null;
+  return G;
 }
 
 /** Resamples a plane by a shift field: out(x) = p(x + d(x)), d bilinear between tile centres. */
@@ -785,7 +954,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   const Hqo = mul3(Hq, scaleMat(original.width / Oq[0]!.w, original.height / Oq[0]!.h));
   const luts: Float32Array[] = [];
   let maskQ: Uint8Array | undefined;
-  const warpedQ = Oq.map((o) => {
+  let warpedQ = Oq.map((o) => {
     const r = warpInto(o, Hqo, cwq, chq);
     maskQ ??= erode(r.mask, cwq, chq, 1);
     return r.p;
@@ -795,7 +964,33 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     opts.debug?.(`lut${c}`, { width: 256, height: 1, data: lut });
     luts.push(lut);
   }
-  const warped = warpInto(tonedLuma(original, luts), Hw, w, h);
+  const toned = tonedLuma(original, luts);
+  let warped = warpInto(toned, Hw, w, h);
+  const L0 = shrink(luma(leaked), w, h);
+  // Residual alignment over the whole frame (see residualHomography): kept only when it explains the leaked copy
+  // better than the given homography did.
+  const G = opts.residualAlignment === false ? null : residualHomography(warped.p, L0, erode(warped.mask, w, h, 4));
+  let aligned = false;
+  if (G) {
+    const Hw2 = mul3(inv3(G), Hw);
+    const w2 = warpInto(toned, Hw2, w, h);
+    const both = erode(warped.mask, w, h, 4);
+    const m2 = erode(w2.mask, w, h, 4);
+    for (let i = 0; i < both.length; i++) both[i] = both[i]! & m2[i]!;
+    if (mismatch(L0, w2.p, both) < mismatch(L0, warped.p, both)) {
+      warped = w2;
+      aligned = true;
+      // The coarse colour frame follows the corrected alignment too.
+      const Hq2 = mul3(mul3(scaleMat(cwq / leaked.width, chq / leaked.height), scaleMat(1 / fx, 1 / fy)), Hw2);
+      const Hqo2 = mul3(Hq2, scaleMat(original.width / Oq[0]!.w, original.height / Oq[0]!.h));
+      maskQ = undefined;
+      warpedQ = Oq.map((o) => {
+        const r = warpInto(o, Hqo2, cwq, chq);
+        maskQ ??= erode(r.mask, cwq, chq, 1);
+        return r.p;
+      });
+    }
+  }
   const mask = erode(warped.mask, w, h, 4);
   let validCount = 0;
   for (let i = 0; i < mask.length; i++) validCount += mask[i]!;
@@ -803,11 +998,10 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     altered: false,
     regions: [],
     heatmap: { width: w, height: h, data: new Uint8Array(w * h) },
-    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor: 0, threshold: 0, contrastSlope: 0, blurOriginal: 0, blurLeaked: 0, refinedShift: [0, 0] },
+    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor: 0, threshold: 0, contrastSlope: 0, blurOriginal: 0, blurLeaked: 0, refinedShift: [0, 0], realigned: aligned },
   };
   if (validCount < 400) return empty;
   let O = warped.p;
-  const L0 = shrink(luma(leaked), w, h);
 
 
   // Shift refinement and blur matching run on one analysis window (the most textured of a few candidates), which
@@ -1103,6 +1297,6 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     altered: kept.length > 0,
     regions: kept,
     heatmap: { width: w, height: h, data: heat },
-    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor, threshold, contrastSlope: beta, blurOriginal: bo, blurLeaked: bl, refinedShift: [best.dx, best.dy] },
+    stats: { workingScale: f, validFraction: validCount / (w * h), noiseFloor, threshold, contrastSlope: beta, blurOriginal: bo, blurLeaked: bl, refinedShift: [best.dx, best.dy], realigned: aligned },
   };
 }

@@ -7,8 +7,10 @@
  * Pipeline, in the leaked frame at a working resolution (long side ≤ 1024):
  * 1. tone: a quadratic tone curve per colour channel, fitted robustly (IRLS) on a coarse frame, maps the original's
  *    colours onto the leaked copy's (colour casts, gamma, brightness);
- * 2. geometry: the toned original luma is warped through the homography (with a pyramid against aliasing), then a
- *    global sub-pixel shift and a smooth field of per-tile shifts absorb what the homography got slightly wrong;
+ * 2. geometry: the toned original luma is warped through the homography (with a pyramid against aliasing); a
+ *    correcting homography fitted robustly to per-tile displacements (up to ±16 px) over the whole frame re-aligns
+ *    what an estimated homography gets wrong far from where its keypoints were (the background of a selfie whose
+ *    card drove the fit); then a global sub-pixel shift and a smooth field of per-tile shifts absorb the rest;
  * 3. blur: the sharper image is blurred until the two match best (phone photos and downscales are softer);
  * 4. difference: a pixel counts only by how far it lies outside the other image's 3×3 min–max envelope (both ways),
  *    which absorbs resampling, ringing and sub-pixel shifts but not added or removed strokes; chroma is compared the
@@ -688,7 +690,7 @@ function solveLinear(A: Float64Array, b: Float64Array, n: number): Float64Array 
  * least squares, so tiles whose content was edited (their best shift is arbitrary) carry no weight. Null when too
  * few tiles agree or the correction is negligible.
  */
-function residualHomography(O: Plane, L: Plane, mask: Uint8Array): M3 | null {
+function residualHomography(O: Plane, L: Plane, mask: Uint8Array): { G: M3; maxD: number } | null {
   const O2 = halve(O);
   const Oh = blur(O2, 1);
   const Lh = blur(halve(L), 1);
@@ -807,7 +809,7 @@ function residualHomography(O: Plane, L: Plane, mask: Uint8Array): M3 | null {
     if (d > maxD) maxD = d;
   }
   if (maxD < 0.5 || maxD > 40) return null;
-  return G;
+  return { G, maxD };
 }
 
 /** Resamples a plane by a shift field: out(x) = p(x + d(x)), d bilinear between tile centres. */
@@ -968,28 +970,33 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   let warped = warpInto(toned, Hw, w, h);
   const L0 = shrink(luma(leaked), w, h);
   // Residual alignment over the whole frame (see residualHomography): kept only when it explains the leaked copy
-  // better than the given homography did.
-  const G = opts.residualAlignment === false ? null : residualHomography(warped.p, L0, erode(warped.mask, w, h, 4));
+  // better than the given homography did; a second pass when the first moved things by pixels.
   let aligned = false;
-  if (G) {
-    const Hw2 = mul3(inv3(G), Hw);
-    const w2 = warpInto(toned, Hw2, w, h);
+  let HwNow = Hw;
+  for (let pass = 0; pass < 2 && opts.residualAlignment !== false; pass++) {
     const both = erode(warped.mask, w, h, 4);
+    const fit = residualHomography(warped.p, L0, both);
+    if (!fit) break;
+    const Hw2 = mul3(inv3(fit.G), HwNow);
+    const w2 = warpInto(toned, Hw2, w, h);
     const m2 = erode(w2.mask, w, h, 4);
     for (let i = 0; i < both.length; i++) both[i] = both[i]! & m2[i]!;
-    if (mismatch(L0, w2.p, both) < mismatch(L0, warped.p, both)) {
-      warped = w2;
-      aligned = true;
-      // The coarse colour frame follows the corrected alignment too.
-      const Hq2 = mul3(mul3(scaleMat(cwq / leaked.width, chq / leaked.height), scaleMat(1 / fx, 1 / fy)), Hw2);
-      const Hqo2 = mul3(Hq2, scaleMat(original.width / Oq[0]!.w, original.height / Oq[0]!.h));
-      maskQ = undefined;
-      warpedQ = Oq.map((o) => {
-        const r = warpInto(o, Hqo2, cwq, chq);
-        maskQ ??= erode(r.mask, cwq, chq, 1);
-        return r.p;
-      });
-    }
+    if (!(mismatch(L0, w2.p, both) < mismatch(L0, warped.p, both))) break;
+    warped = w2;
+    HwNow = Hw2;
+    aligned = true;
+    if (fit.maxD < 3) break;
+  }
+  if (aligned) {
+    // The coarse colour frame follows the corrected alignment too.
+    const Hq2 = mul3(mul3(scaleMat(cwq / leaked.width, chq / leaked.height), scaleMat(1 / fx, 1 / fy)), HwNow);
+    const Hqo2 = mul3(Hq2, scaleMat(original.width / Oq[0]!.w, original.height / Oq[0]!.h));
+    maskQ = undefined;
+    warpedQ = Oq.map((o) => {
+      const r = warpInto(o, Hqo2, cwq, chq);
+      maskQ ??= erode(r.mask, cwq, chq, 1);
+      return r.p;
+    });
   }
   const mask = erode(warped.mask, w, h, 4);
   let validCount = 0;

@@ -19,9 +19,14 @@ import { whiten } from './whiten.js';
 import { workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
-export const MAX_CANDIDATES = 32;
+export const MAX_CANDIDATES = 48;
 /** Candidates taken from the autocorrelation before the squared variants of the near-period ones are added. */
 const BASE_CANDIDATES = 16;
+/**
+ * Scale steps tried around each near-period lattice's |v1|, |v2| and their mean: the fold tolerates ≈ ±0.5% of scale
+ * error on a card (≈ 6 tiles across), the autocorrelation's estimate is good to ≈ 1.5%; steps of 0.8% cover that.
+ */
+const SCALE_STEPS = [1, 0.992, 1.008, 0.984, 1.016];
 /** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
 /** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
@@ -257,14 +262,21 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
   for (const c of all) addIfNew(c, BASE_CANDIDATES);
   // Text lines and character pitch pull one vector of a lattice found near the expected period (the other one is
-  // the mark's), and the refinement on a few periods is only good to ≈ 1% (the fold needs ≈ 0.5%): each near
-  // candidate also proposes square lattices, at its first vector's angle, with period |v1|, |v2| and their mean.
-  for (const c of near.slice(0, 4)) {
+  // the mark's), and the refinement on a few periods is only good to ≈ 1–1.5% (the fold needs ≈ 0.5%): each near
+  // candidate also proposes square lattices, at its first vector's angle, with period |v1|, |v2| or their mean, each
+  // at the SCALE_STEPS. All of this depends on the image only (key-independent), so the bound counts it in H.
+  for (const c of near) {
+    if (lattices.length >= MAX_CANDIDATES) break;
     const l1 = Math.hypot(c.B[0], c.B[2]);
     const l2 = Math.hypot(c.B[1], c.B[3]);
-    const th = Math.atan2(c.B[2], c.B[0]);
+    // A square lattice is the same under 90° turns: its angle mod 90° (in ±45°) makes duplicates visible.
+    const q = Math.PI / 2;
+    const a = Math.atan2(c.B[2], c.B[0]);
+    const th = a - q * Math.round(a / q);
     const m = (l1 + l2) / 2;
-    for (const p of [m, l1, l2, m * 0.994, m * 1.006]) {
+    const periods: number[] = [];
+    for (const f of SCALE_STEPS) for (const p0 of [m, l1, l2]) periods.push(p0 * f);
+    for (const p of periods) {
       const co = p * Math.cos(th);
       const si = p * Math.sin(th);
       const B: Mat2 = [co, -si, si, co];

@@ -34,6 +34,11 @@ export interface ExtractOptions {
   maxFeatures?: number;
   /** Images are analysed with their long side scaled down to at most this (default 800 px). */
   workSide?: number;
+  /**
+   * CLAHE clip limit applied before detection (default 0 = off). Phone photos of a screen are low-contrast, blurred
+   * and covered in moiré; local contrast equalisation brings their corners back above ORB's FAST threshold.
+   */
+  clahe?: number;
 }
 
 /** Result of matching a query's features against a candidate's. */
@@ -75,6 +80,7 @@ interface Cv {
   KeyPointVector: new () => CvKeyPointVector;
   ORB: new (nfeatures: number) => CvOrb;
   Size: new (w: number, h: number) => unknown;
+  CLAHE: new (clipLimit: number, tileGridSize: unknown) => { apply(src: CvMat, dst: CvMat): void; delete(): void };
   CV_8UC1: number;
   CV_32FC2: number;
   INTER_AREA: number;
@@ -134,6 +140,17 @@ export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Pro
     cv.resize(gray, work, new cv.Size(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))), 0, 0, cv.INTER_AREA);
     gray.delete();
   }
+  if (opts.clahe && opts.clahe > 0) {
+    const eq = new cv.Mat();
+    const clahe = new cv.CLAHE(opts.clahe, new cv.Size(8, 8));
+    try {
+      clahe.apply(work, eq);
+    } finally {
+      clahe.delete();
+      work.delete();
+    }
+    work = eq;
+  }
   const orb = new cv.ORB(maxFeatures);
   const kps = new cv.KeyPointVector();
   const desc = new cv.Mat();
@@ -162,6 +179,25 @@ export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Pro
     mask.delete();
     work.delete();
   }
+}
+
+/**
+ * Joins feature sets of one image extracted at different scales or contrasts (all in the image's own pixel
+ * coordinates): a query analysed several ways matches originals whose keypoints fell at other pyramid levels.
+ */
+export function concatFeatures(sets: Features[]): Features {
+  const first = sets[0];
+  if (!first) throw invalidArgument('sets', 'at least one feature set', 0);
+  const count = sets.reduce((n, f) => n + f.count, 0);
+  const xy = new Float32Array(count * 2);
+  const desc = new Uint8Array(count * 32);
+  let k = 0;
+  for (const f of sets) {
+    xy.set(f.xy.subarray(0, f.count * 2), k * 2);
+    desc.set(f.desc.subarray(0, f.count * 32), k * 32);
+    k += f.count;
+  }
+  return { width: first.width, height: first.height, count, xy, desc };
 }
 
 const MAGIC = 0x31464d54; // 'TMF1'

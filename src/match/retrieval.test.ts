@@ -101,3 +101,24 @@ test('retrieval: PDQ for re-encodes and mirrors, features for crop+rotation, not
   assert.equal(m.remove(['img-4']), 1 + Math.min(300, (await extractFeatures(await raster(docs[4]!))).count));
   assert.ok(!(await m.match(await raster(cropped))).some((c) => c.imageId === 'img-4'));
 });
+
+test('retrieval: look-alikes of one design come back as runner-ups (confident: false) when none stands out', async () => {
+  const store = new SqliteHashStore(new Database(':memory:'));
+  store.migrate();
+  const m = new ImageMatcher(store);
+  // Two "cards" of one design that differ only in a small record-specific patch.
+  const design = await doc(7);
+  const card = async (text: string): Promise<Buffer> =>
+    sharp(design).composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40"><rect width="160" height="40" fill="#fff"/><text x="6" y="30" font-size="26" font-family="DejaVu Sans">${text}</text></svg>`), left: 20, top: 20 }]).png().toBuffer();
+  const a = await card('K81734');
+  await m.ingest('card-a', 'id_front', await raster(a));
+  await m.ingest('card-b', 'id_front', await raster(await card('Q20965')));
+  for (const s of [11, 12, 13]) await m.ingest(`other-${s}`, 'id_front', await raster(await doc(s)));
+  const q = await raster(await sharp(a).extract({ left: 100, top: 60, width: 640, height: 420 }).rotate(6, { background: '#000' }).jpeg({ quality: 70 }).toBuffer());
+  const all = await m.match(q);
+  const ids = all.map((c) => c.imageId);
+  assert.ok(ids.includes('card-a') && ids.includes('card-b'), JSON.stringify(all.map((c) => [c.imageId, c.inliers, c.confident])));
+  assert.ok(all.every((c) => !c.confident));
+  assert.ok(!ids.some((id) => id.startsWith('other-')));
+  assert.deepEqual(await m.match(q, { confidentOnly: true }), []);
+});

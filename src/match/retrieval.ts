@@ -8,7 +8,7 @@
  */
 import type { Raster } from '../image/decode.js';
 import { createPdqHasher } from '../hash/pdq.js';
-import { FEATURES_ALGO, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type Features } from '../hash/features.js';
+import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type Features } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { MihIndex } from './mih.js';
 import { DEFAULT_RADIUS } from './hamming-index.js';
@@ -25,7 +25,7 @@ export interface MatcherOptions {
   indexedDescriptors?: number;
   /** Radius for descriptor lookups (default 31 of 256 bits: exact with 1-bit probes). */
   descriptorRadius?: number;
-  /** Candidates verified geometrically (default 6). */
+  /** Candidates (by descriptor votes) verified geometrically (default 10: verifying is cheap next to missing the source). */
   verifyTop?: number;
   /** Inliers needed to accept a feature match (default 16). */
   minInliers?: number;
@@ -35,6 +35,13 @@ export interface MatcherOptions {
   distinctRatio?: number;
   /** Extract and use local features (default true). */
   features?: boolean;
+  /**
+   * How the query is analysed: one ORB pass per entry, with its long side scaled to at most `workSide`, keeping
+   * `maxFeatures` keypoints, optionally contrast-equalised (CLAHE clip limit). The passes are joined. Vault images are
+   * analysed once at 800 px; extra query passes recover copies whose content sits at another scale (a card filling a
+   * third of a phone photo) or lost its contrast (a photographed screen).
+   */
+  queryPasses?: { workSide: number; maxFeatures: number; clahe?: number }[];
 }
 
 /** One candidate source image of a query. */
@@ -53,6 +60,13 @@ export interface MatchCandidate {
   score: number;
   /** How the candidate was accepted. */
   method: 'pdq' | 'features' | 'pdq+features';
+  /**
+   * True when this candidate alone explains the copy (a trusted PDQ distance, PDQ confirmed by features, or a feature
+   * match with `distinctRatio` × the inliers of every other verified candidate). False for a runner-up: a
+   * geometrically verified look-alike (e.g. another person's card of the same design) that needs a discriminative
+   * check on the decrypted original before it can be called a match.
+   */
+  confident: boolean;
 }
 
 /** Search options. */
@@ -61,7 +75,18 @@ export interface MatchQueryOptions {
   top?: number;
   /** Restrict to these image kinds (e.g. ['id_front']). */
   kinds?: string[];
+  /**
+   * Only candidates with `confident: true`. Default false: when no candidate is confident, the verified look-alikes
+   * within `distinctRatio` of the best are returned as runner-ups (`confident: false`).
+   */
+  confidentOnly?: boolean;
 }
+
+/** Default query analysis: the vault's own pass, a finer one and a contrast-equalised one (see bench:recall). */
+const DEFAULT_QUERY_PASSES: { workSide: number; maxFeatures: number; clahe?: number }[] = [
+  { workSide: 800, maxFeatures: 600 },
+  { workSide: 1200, maxFeatures: 900 },
+];
 
 const VARIANTS = ['original', 'rotate90', 'rotate180', 'rotate270', 'flipX', 'flipY', 'flipPlus1', 'flipMinus1'];
 
@@ -89,11 +114,12 @@ export class ImageMatcher {
     this.o = {
       indexedDescriptors: opts.indexedDescriptors ?? 300,
       descriptorRadius: opts.descriptorRadius ?? 31,
-      verifyTop: opts.verifyTop ?? 6,
+      verifyTop: opts.verifyTop ?? 10,
       minInliers: opts.minInliers ?? 16,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
       distinctRatio: opts.distinctRatio ?? 2,
       features: opts.features ?? true,
+      queryPasses: opts.queryPasses ?? DEFAULT_QUERY_PASSES,
     };
   }
 
@@ -201,7 +227,7 @@ export class ImageMatcher {
         if (!img || !kindOk(img.kind)) continue;
         const prev = found.get(img.imageId);
         if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
-        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq' });
+        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
       }
     });
     const out: MatchCandidate[] = [];
@@ -209,13 +235,18 @@ export class ImageMatcher {
     /** Inliers of every candidate verified geometrically (0 when no homography), accepted or not. */
     const verified = new Map<string, number>();
     if (this.o.features && this.descIndex.size > 0) {
-      qf = await extractFeatures(r);
+      const passes: Features[] = [];
+      for (const p of this.o.queryPasses) passes.push(await extractFeatures(r, p));
+      // All passes vote; the first (the vault's own analysis) verifies: extra keypoints add look-alike inliers and
+      // RANSAC time more than they add inliers on the source.
+      const voting = passes.length === 1 ? passes[0]! : concatFeatures(passes);
+      qf = passes[0]!;
       // Vote: each query descriptor spreads one vote over the images it hits, so template-like descriptors (an
       // issuer's card design, hitting every card of that issuer) weigh little and person-specific ones decide.
       const votes = new Map<string, number>();
       const voters = new Map<string, number>();
-      for (let i = 0; i < qf.count; i++) {
-        const hits = this.descIndex.search(qf.desc.subarray(i * 32, i * 32 + 32), { radius: this.o.descriptorRadius });
+      for (let i = 0; i < voting.count; i++) {
+        const hits = this.descIndex.search(voting.desc.subarray(i * 32, i * 32 + 32), { radius: this.o.descriptorRadius });
         if (hits.length === 0) continue;
         const imgs = new Set<string>();
         for (const h of hits) {
@@ -252,29 +283,43 @@ export class ImageMatcher {
         if (m.inliers < this.o.minInliers || !m.homography) continue;
         const prev = found.get(id);
         const kind = prev?.kind ?? this.kindOf(id);
-        found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features' });
+        found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features', confident: false });
       }
     }
     for (const c of found.values()) {
-      // Accept: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), or a feature match
-      // that clearly beats every other verified candidate. Documents of one issuer share their design, so another
-      // person's card also gathers inliers on the template; the true source has the template AND the person-specific
-      // content, so it must have at least `distinctRatio` × the inliers of the runner-up.
+      // Confident: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), a PDQ hit within
+      // the radius that features confirm (two independent signals), or a feature match that clearly beats every other
+      // verified candidate. Documents of one issuer share their design, so another person's card also gathers inliers
+      // on the template; the true source has the template AND the person-specific content, so it normally has
+      // `distinctRatio` × the inliers of the runner-up. Normally, not always: on a blurred phone photo of a screen the
+      // person-specific details (small text) lose their keypoints first, so the source and a look-alike can end up
+      // close. Those are returned as runner-ups (confident: false) after the confident candidates; an investigation
+      // decides between them on the decrypted originals, which retrieval cannot do.
       const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.features || !qf || !this.features(c.imageId));
-      // A PDQ hit within the radius that features confirm is two independent signals: no runner-up test.
+      if (c.inliers === null && !pdqOk) continue;
+      let confident = true;
+      let featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
       if (c.inliers !== null && !pdqOk && c.distance === null) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
-        if (c.inliers < this.o.distinctRatio * runnerUp) continue;
+        if (c.inliers < this.o.distinctRatio * runnerUp) {
+          if (opts.confidentOnly) continue;
+          confident = false;
+          featScore *= 0.5 * Math.min(1, c.inliers / (this.o.distinctRatio * runnerUp));
+        }
       }
-      if (c.inliers === null && !pdqOk) continue;
       const pdqScore = c.distance === null ? 0 : 1 - c.distance / 64;
-      const featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
+      c.confident = confident;
       c.score = Math.round(Math.max(pdqScore, featScore, c.inliers !== null && c.distance !== null ? Math.min(1, pdqScore + 0.25) : 0) * 1000) / 1000;
       out.push(c);
     }
-    out.sort((a, b) => b.score - a.score || (a.distance ?? 999) - (b.distance ?? 999) || (a.imageId < b.imageId ? -1 : 1));
-    return out.slice(0, top);
+    // Runner-ups only when nothing is confident, and only those the best one does not dominate: every extra
+    // look-alike handed on is one more competitor for the source in the investigation's block-level vote.
+    const confidentAny = out.some((c) => c.confident);
+    const bestInliers = out.reduce((m, c) => Math.max(m, c.inliers ?? 0), 0);
+    const kept = out.filter((c) => c.confident || (!confidentAny && (c.inliers ?? 0) * this.o.distinctRatio >= bestInliers));
+    kept.sort((a, b) => Number(b.confident) - Number(a.confident) || b.score - a.score || (b.inliers ?? 0) - (a.inliers ?? 0) || (a.distance ?? 999) - (b.distance ?? 999) || (a.imageId < b.imageId ? -1 : 1));
+    return kept.slice(0, top);
   }
 
   private kindOf(imageId: string): string {

@@ -335,7 +335,7 @@ export class InvestigateService {
 
     // 2. Candidates by hash and features; then discriminative verification on decrypted originals.
     if (resolved && !cands.some((c) => c.imageId === resolved.item.imageId)) {
-      cands.unshift({ imageId: resolved.item.imageId, kind: resolved.item.kind, distance: null, variant: null, inliers: null, homography: null, score: 1, method: 'pdq' });
+      cands.unshift({ imageId: resolved.item.imageId, kind: resolved.item.kind, distance: null, variant: null, inliers: null, homography: null, score: 1, method: 'pdq', confident: true });
     }
     const leakedFeatures: { f: Features | null } = { f: null };
     const verifyInput: (VerifyCandidate & { cand: MatchCandidate; subject: SubjectRow })[] = [];
@@ -377,7 +377,7 @@ export class InvestigateService {
       await timed(timings, 'align', async () => {
         for (const img of await this.d.records.listImages(subj.id)) {
           if (img.status !== 'active' || have.has(img.id)) continue;
-          const a = await this.align(leaked, { imageId: img.id, kind: img.kind, distance: null, variant: 'unknown', inliers: null, homography: null, score: 0, method: 'features' }, opts.purpose, leakedFeatures);
+          const a = await this.align(leaked, { imageId: img.id, kind: img.kind, distance: null, variant: 'unknown', inliers: null, homography: null, score: 0, method: 'features', confident: false }, opts.purpose, leakedFeatures);
           if (a) verifyInput.push(a);
         }
       });

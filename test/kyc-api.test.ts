@@ -4,12 +4,12 @@
  * 4xx and nothing stored, the full flow to a decision stored on the subject and audited, a replayed challenge
  * refused, and the OpenAPI description served at /docs.
  */
+import { codedImage, fakeFace } from './helpers/fake-faces.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/core/config.js';
 import { initTracemark, openTracemark, type Tracemark } from '../src/app/tracemark.js';
@@ -17,27 +17,13 @@ import { ApiKeyStore } from '../src/api/keys.js';
 import { kycApiFor } from '../src/api/wiring.js';
 import type { Raster } from '../src/image/decode.js';
 import type { DetectedFace, FaceEngine } from '../src/face/engine.js';
-import { syntheticLandmarks } from '../src/face/synthetic-landmarks.js';
 
 // Fake engine: the first pixel's red value names the face (see src/kyc/pipeline.test.ts for the idea).
-function face(id: number, opts: { noseX?: number; open?: number; scale?: number; d?: number } = {}): DetectedFace {
-  const descriptor = new Float32Array(128);
-  descriptor[id] = 1;
-  descriptor[127] = opts.d ?? 0;
-  const scale = opts.scale ?? 1;
-  return { box: { x: 20, y: 20, width: 100 * scale, height: 100 * scale }, score: 0.99, landmarks: syntheticLandmarks({ ...opts, scale }), descriptor, detector: 'fake' };
-}
+const face = fakeFace;
 const SCENES: Record<number, DetectedFace[]> = { 1: [face(1)], 2: [face(1, { d: 0.3 })], 4: [face(1, { d: 0.3, noseX: 75 })], 5: [face(1, { d: 0.3, noseX: 25 })], 6: [face(1, { d: 0.3, open: 0.1 })], 7: [face(1, { d: 0.3, scale: 1.5 })] };
 const engine: FaceEngine = { id: 'fake-v1', modelVersion: 'fake', detect: async (r: Raster) => SCENES[r.data[0] as number] ?? [] };
 
-async function png(code: number): Promise<Buffer> {
-  const w = 200, h = 200;
-  const data = Buffer.alloc(w * h * 3);
-  let s = code * 7919 + 1;
-  for (let i = 0; i < data.length; i++) data[i] = 70 + (((s = (s * 1103515245 + 12345) >>> 0) >>> 16) % 110);
-  data[0] = code;
-  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-}
+const png = codedImage;
 
 /** A multipart/form-data body: fields first, then files. */
 function multipart(parts: Array<{ name: string; value?: string; file?: Buffer; type?: string; filename?: string }>): { payload: Buffer; headers: Record<string, string> } {

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
+import { codedImage, fakeFace } from '../../test/helpers/fake-faces.js';
 import assert from 'node:assert/strict';
-import sharp from 'sharp';
 import type { Raster } from '../image/decode.js';
 import type { DetectedFace, DetectOptions, FaceEngine } from '../face/engine.js';
-import { syntheticLandmarks } from '../face/synthetic-landmarks.js';
 import { parseMrz } from '../document/mrz.js';
 import type { MrzReadResult } from '../document/mrz-ocr.js';
 import { verifyKyc, type KycDeps, type KycInput } from './pipeline.js';
@@ -12,22 +11,9 @@ import { LivenessChallenges, MemoryChallengeStore } from './liveness.js';
 
 // Images are textured noise (so the quality checks pass) whose first pixel's red value names the scene the fake
 // engine returns: the pipeline's logic is tested without a face model.
-async function image(code: number): Promise<Uint8Array> {
-  const w = 200, h = 200;
-  const data = Buffer.alloc(w * h * 3);
-  let s = code * 7919 + 1;
-  for (let i = 0; i < data.length; i++) data[i] = 70 + (((s = (s * 1103515245 + 12345) >>> 0) >>> 16) % 110);
-  data[0] = code;
-  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
-}
+const image = codedImage;
 
-function face(id: number, opts: { noseX?: number; open?: number; scale?: number; d?: number } = {}): DetectedFace {
-  const descriptor = new Float32Array(128);
-  descriptor[id] = 1;
-  descriptor[127] = opts.d ?? 0;
-  const scale = opts.scale ?? 1;
-  return { box: { x: 20, y: 20, width: 100 * scale, height: 100 * scale }, score: 0.99, landmarks: syntheticLandmarks({ ...opts, scale }), descriptor, detector: 'fake' };
-}
+const face = fakeFace;
 
 const SCENES: Record<number, DetectedFace[]> = {
   1: [face(1)], // document portrait of person 1

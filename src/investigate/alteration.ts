@@ -85,6 +85,22 @@ export interface AlterationOptions {
   debug?: (name: string, plane: { width: number; height: number; data: Float32Array }) => void;
 }
 
+/**
+ * Sum of central-difference gradient magnitudes over a tile (every second pixel, inside the mask) and how many pixels
+ * were counted: a tile's texture, which decides whether it can say anything about alignment.
+ */
+function tileGradient(d: Float32Array, w: number, mask: Uint8Array, x0: number, y0: number, x1: number, y1: number): { g: number; n: number } {
+  let g = 0;
+  let n = 0;
+  for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
+    const i = y * w + x;
+    if (!mask[i]) continue;
+    g += Math.abs(d[i + 1]! - d[i - 1]!) + Math.abs(d[i + w]! - d[i - w]!);
+    n++;
+  }
+  return { g, n };
+}
+
 /** Identifier of this algorithm's behaviour, stored with results (bump when output changes). */
 export const ALTERATION_VERSION = 'alt-v1';
 
@@ -594,14 +610,7 @@ function localShiftField(O: Plane, L: Plane, mask: Uint8Array): ShiftField | nul
       const y1 = Math.min(Oh.h - 4, (ty + 1) * T);
       if (x1 - x0 < 12 || y1 - y0 < 12) continue;
       // Texture check: a flat tile says nothing about alignment.
-      let g = 0;
-      let n = 0;
-      for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
-        const i = y * Oh.w + x;
-        if (!mh[i]) continue;
-        g += Math.abs(Oh.d[i + 1]! - Oh.d[i - 1]!) + Math.abs(Oh.d[i + Oh.w]! - Oh.d[i - Oh.w]!);
-        n++;
-      }
+      const { g, n } = tileGradient(Oh.d, Oh.w, mh, x0, y0, x1, y1);
       if (n < 40 || g / n < 6) continue;
       let best = { dx: 0, dy: 0, e: rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, 0, 0) };
       if (!Number.isFinite(best.e)) continue;
@@ -709,14 +718,7 @@ function residualHomography(O: Plane, L: Plane, mask: Uint8Array): { G: M3; maxD
       const x1 = Math.min(Oh.w - R - 3, (tx + 1) * T);
       const y1 = Math.min(Oh.h - R - 3, (ty + 1) * T);
       if (x1 - x0 < 12 || y1 - y0 < 12) continue;
-      let g = 0;
-      let n = 0;
-      for (let y = y0; y < y1; y += 2) for (let x = x0; x < x1; x += 2) {
-        const i = y * Oh.w + x;
-        if (!mh[i]) continue;
-        g += Math.abs(O2.d[i + 1]! - O2.d[i - 1]!) + Math.abs(O2.d[i + Oh.w]! - O2.d[i - Oh.w]!);
-        n++;
-      }
+      const { g, n } = tileGradient(O2.d, Oh.w, mh, x0, y0, x1, y1);
       if (n < 60 || g / n < 6) continue;
       let best = { dx: 0, dy: 0, e: Infinity };
       for (let dy = -R; dy <= R; dy += 2) for (let dx = -R; dx <= R; dx += 2) {

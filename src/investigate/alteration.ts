@@ -86,6 +86,25 @@ export interface AlterationOptions {
 }
 
 /**
+ * Sub-pixel refinement of a tile's shift: a 3×3 neighbourhood search at steps 1, ½ and ¼ px around the best shift so
+ * far, staying within ±`limit`.
+ */
+function refineShift(start: { dx: number; dy: number; e: number }, limit: number, err: (dx: number, dy: number) => number): { dx: number; dy: number; e: number } {
+  let best = start;
+  for (const step of [1, 0.5, 0.25]) {
+    const c = best;
+    for (let iy = -1; iy <= 1; iy++) for (let ix = -1; ix <= 1; ix++) {
+      const dx = c.dx + ix * step;
+      const dy = c.dy + iy * step;
+      if ((ix === 0 && iy === 0) || Math.abs(dx) > limit || Math.abs(dy) > limit) continue;
+      const e = err(dx, dy);
+      if (e < best.e) best = { dx, dy, e };
+    }
+  }
+  return best;
+}
+
+/**
  * Sum of central-difference gradient magnitudes over a tile (every second pixel, inside the mask) and how many pixels
  * were counted: a tile's texture, which decides whether it can say anything about alignment.
  */
@@ -614,16 +633,7 @@ function localShiftField(O: Plane, L: Plane, mask: Uint8Array): ShiftField | nul
       if (n < 40 || g / n < 6) continue;
       let best = { dx: 0, dy: 0, e: rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, 0, 0) };
       if (!Number.isFinite(best.e)) continue;
-      for (const step of [1, 0.5, 0.25]) {
-        const c = best;
-        for (let iy = -1; iy <= 1; iy++) for (let ix = -1; ix <= 1; ix++) {
-          const dx = c.dx + ix * step;
-          const dy = c.dy + iy * step;
-          if ((ix === 0 && iy === 0) || Math.abs(dx) > 1.5 || Math.abs(dy) > 1.5) continue;
-          const e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy);
-          if (e < best.e) best = { dx, dy, e };
-        }
-      }
+      best = refineShift(best, 1.5, (dx, dy) => rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy));
       rawX[ty * tw + tx] = 2 * best.dx;
       rawY[ty * tw + tx] = 2 * best.dy;
       found++;
@@ -729,16 +739,7 @@ function residualHomography(O: Plane, L: Plane, mask: Uint8Array): { G: M3; maxD
       if (!Number.isFinite(best.e)) continue;
       best.e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, best.dx, best.dy);
       if (!Number.isFinite(best.e)) continue;
-      for (const step of [1, 0.5, 0.25]) {
-        const c = best;
-        for (let iy = -1; iy <= 1; iy++) for (let ix = -1; ix <= 1; ix++) {
-          const dx = c.dx + ix * step;
-          const dy = c.dy + iy * step;
-          if ((ix === 0 && iy === 0) || Math.abs(dx) > R || Math.abs(dy) > R) continue;
-          const e = rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy);
-          if (e < best.e) best = { dx, dy, e };
-        }
-      }
+      best = refineShift(best, R, (dx, dy) => rectMismatch(Lh, Oh, mh, x0, y0, x1, y1, dx, dy));
       const cx = 2 * ((x0 + x1 - 1) / 2) + 0.5;
       const cy = 2 * ((y0 + y1 - 1) / 2) + 0.5;
       px.push(cx);

@@ -109,8 +109,7 @@ export class AuditLog {
   async checkpoint(): Promise<CheckpointRow | null> {
     const head = await this.store.auditHead();
     if (!head) return null;
-    const cps = await this.store.listCheckpoints();
-    const last = cps[cps.length - 1];
+    const last = await this.store.lastCheckpoint();
     if (last && last.seq === head.seq) return last;
     const at = new Date().toISOString();
     const cp: CheckpointRow = { seq: head.seq, hash: head.hash, at, keyId: this.signer.keyId, signature: sign(null, checkpointMessage(head.seq, head.hash, at), this.signer.privateKey).toString('base64') };

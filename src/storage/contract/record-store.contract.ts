@@ -53,6 +53,11 @@ export function recordStoreContract(name: string, make: () => Promise<{ store: S
       assert.deepEqual(await store.findByBlindIndex('document_number', 'x'), []);
       assert.equal((await store.getSubject('sub_1'))?.status, 'erased');
       assert.equal((await store.listAudit({ subjectId: 'sub_1', limit: 10 })).at(-1)?.action, 'subject.erase');
+      assert.equal(await store.lastCheckpoint(), null);
+      await store.insertCheckpoint({ seq: 1, hash: 'h1', at: 't1', keyId: 'k', signature: 's1' });
+      await store.insertCheckpoint({ seq: 3, hash: 'h3', at: 't3', keyId: 'k', signature: 's3' });
+      assert.equal((await store.lastCheckpoint())?.seq, 3);
+      assert.deepEqual((await store.listCheckpoints()).map((c) => c.seq), [1, 3]);
     } finally {
       await cleanup();
     }

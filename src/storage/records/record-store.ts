@@ -162,6 +162,8 @@ export interface AuditStore {
   listAudit(opts: { subjectId?: string; afterSeq?: number; limit: number }): Promise<AuditRow[]>;
   insertCheckpoint(cp: CheckpointRow): Promise<void>;
   listCheckpoints(): Promise<CheckpointRow[]>;
+  /** The newest checkpoint (every command ends by signing the head, so this must not read them all). */
+  lastCheckpoint(): Promise<CheckpointRow | null>;
 }
 
 /** Lifecycle of a store connection. */

@@ -32,6 +32,10 @@ function auditFrom(r: Row): AuditRow {
   };
 }
 
+function checkpointFrom(r: Row): CheckpointRow {
+  return { seq: r.seq as number, hash: r.hash as string, at: r.at as string, keyId: r.key_id as string, signature: r.signature as string };
+}
+
 function isUniqueViolation(err: unknown): boolean {
   return err instanceof Error && 'code' in err && String((err as { code: unknown }).code).startsWith('SQLITE_CONSTRAINT');
 }
@@ -252,8 +256,11 @@ export class SqliteStore implements RecordStore, AuditStore, StoreLifecycle {
   }
 
   async listCheckpoints(): Promise<CheckpointRow[]> {
-    return (this.db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all() as Row[]).map((r) => ({
-      seq: r.seq as number, hash: r.hash as string, at: r.at as string, keyId: r.key_id as string, signature: r.signature as string,
-    }));
+    return (this.db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq').all() as Row[]).map(checkpointFrom);
+  }
+
+  async lastCheckpoint(): Promise<CheckpointRow | null> {
+    const r = this.db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+    return r ? checkpointFrom(r) : null;
   }
 }

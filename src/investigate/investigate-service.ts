@@ -122,11 +122,11 @@ export class InvestigateService {
   private originals = new Map<string, { image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features }>();
 
   /** Whole-image PDQ of every vault image, for finding a candidate's look-alikes (loaded once per run). */
-  private pdqTable: { ids: string[]; kinds: string[]; words: Uint32Array } | null = null;
+  private pdqTable: { ids: string[]; kinds: string[]; words: Uint32Array; rowOf: Map<string, number> } | null = null;
 
   constructor(private readonly d: InvestigateDeps) {}
 
-  private loadPdqTable(): { ids: string[]; kinds: string[]; words: Uint32Array } {
+  private loadPdqTable(): { ids: string[]; kinds: string[]; words: Uint32Array; rowOf: Map<string, number> } {
     if (this.pdqTable) return this.pdqTable;
     const ids: string[] = [];
     const kinds: string[] = [];
@@ -141,7 +141,7 @@ export class InvestigateService {
     const words = new Uint32Array(ids.length * 8);
     let at = 0;
     for (const c of chunks) for (let i = 0; i < c.length; i += 32) toWords(c.subarray(i, i + 32), words, (at++) * 8);
-    this.pdqTable = { ids, kinds, words };
+    this.pdqTable = { ids, kinds, words, rowOf: new Map(ids.map((id, i) => [id, i])) };
     return this.pdqTable;
   }
 
@@ -152,8 +152,8 @@ export class InvestigateService {
    */
   private async references(c: { imageId: string; kind: string; subjectId: string; width: number; height: number; homography: Mat3 }, purpose: string, n = 3): Promise<VerifyCandidate[]> {
     const t = this.loadPdqTable();
-    const me = t.ids.indexOf(c.imageId);
-    if (me < 0) return [];
+    const me = t.rowOf.get(c.imageId);
+    if (me === undefined) return [];
     const q = t.words.subarray(me * 8, me * 8 + 8);
     const near: { i: number; d: number }[] = [];
     for (let i = 0; i < t.ids.length; i++) {

@@ -25,6 +25,8 @@ const nFp = num('--fp', quick ? 300 : 2000);
 const LIMITS = { maxPixels: 60_000_000 };
 const classFilter = args.includes('--classes') ? (args[args.indexOf('--classes') + 1] ?? '').split(',') : null;
 const skipTiming = args.includes('--no-timing');
+// `--only REGEX`: run only the images whose name matches (for A/B runs of a change on the cases it targets).
+const only = args.includes('--only') ? new RegExp(args[args.indexOf('--only') + 1] ?? '') : null;
 const rng = new AttackRng(20261125);
 
 async function toRgb(p: Sharp): Promise<Rgb> {
@@ -42,6 +44,7 @@ async function loadImages(): Promise<{ name: string; kind: 'photo' | 'document';
       const buf = readFileSync(join(dir, f));
       const m = await sharp(buf).metadata();
       if (Math.min(m.width ?? 0, m.height ?? 0) < 512) continue;
+      if (only && !only.test(f)) continue;
       // Cap at 2048 px on the long side to keep the run short (the 12 MP timing below uses a full-size image).
       const img = await toRgb(sharp(buf).rotate().resize({ width: 2048, height: 2048, fit: 'inside', withoutEnlargement: true }));
       out.push({ name: f, kind: 'photo', img });
@@ -52,6 +55,7 @@ async function loadImages(): Promise<{ name: string; kind: 'photo' | 'document';
   try {
     const synth = await import('../test/fixtures/synth/index.js');
     for (let i = 0; i < nCards; i++) {
+      if (only && !only.test(`card-${i}`)) continue;
       const person = synth.makePerson(1000 + i);
       const portrait = await synth.renderPortrait(person);
       const card = await synth.renderIdCard(person, portrait);
@@ -136,7 +140,7 @@ for (const [idx, { name, kind, img }] of images.entries()) {
     c.bitAcc.push(ok ? 1 : agree / 64);
     c.ms.push(ms);
     perClass.set(atk.cls, c);
-    line.push(`${atk.name}:${ok ? 'ok' : 'NO'}`);
+    line.push(`${atk.name}:${ok ? 'ok' : 'NO'}(${r.statistic.toFixed(1)})`);
   }
   console.error(`[${idx + 1}/${images.length}] ${name} ${img.width}×${img.height} PSNR ${quality[quality.length - 1]!.psnr.toFixed(1)} SSIM ${quality[quality.length - 1]!.ssim.toFixed(4)} ${line.join(' ')}`);
 }

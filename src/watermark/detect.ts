@@ -16,12 +16,12 @@ import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './patt
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
 import { whiten } from './whiten.js';
-import { workingSize } from './embed.js';
+import { ladderPeriods, workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
 export const MAX_CANDIDATES = 48;
 /** Candidates taken from the autocorrelation before the squared variants of the near-period ones are added. */
-const BASE_CANDIDATES = 16;
+const BASE_CANDIDATES = 20;
 /**
  * Scale steps tried around each near-period lattice's |v1|, |v2| and their mean: the fold tolerates ≈ ±0.5% of scale
  * error on a card (≈ 6 tiles across), the autocorrelation's estimate is good to ≈ 1.5%; steps of 0.8% cover that.
@@ -258,7 +258,12 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   // 5 best by score, the expected lattice as given, 4 best near the expected period, then the square-lattice search.
   for (const c of all.filter((x) => !isExpected(x))) addIfNew(c, 5);
   for (const c of all.filter(isExpected)) addIfNew(c, 6);
-  for (const c of near) addIfNew(c, 10);
+  // An unscaled crop of a larger image carries a ladder period between this image's own and ≈ 2.2× it (a crop keeping
+  // 20 % of the area); they are tried as given, axis-aligned (see PERIOD_LADDER).
+  const toS1 = S1.width / img.width;
+  const ownPeriod = (TILE * img.width) / aw.w;
+  for (const p of ladderPeriods(ownPeriod * 1.01, ownPeriod * 2.2)) addIfNew({ B: [p * toS1, 0, 0, p * toS1], score: 0 }, 11);
+  for (const c of near) addIfNew(c, 15);
   for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
   for (const c of all) addIfNew(c, BASE_CANDIDATES);
   // Text lines and character pitch pull one vector of a lattice found near the expected period (the other one is

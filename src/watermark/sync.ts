@@ -23,9 +23,11 @@ export interface Acf {
 /**
  * Spectral flattening: the power spectrum is divided by its local mean (cyclic box of radius r). A periodic texture in
  * the image has a few very strong spectral lines, which this caps; the tiled mark has many weak lines, which it keeps —
- * so textures no longer dominate the autocorrelation.
+ * so textures no longer dominate the autocorrelation. Measured (bench:watermark --only 'photo-03[1-9]|card-[0146]',
+ * resize + rotation + screenshot on dot-grid wallpapers and ID cards): exact recovery 18 → 35 of 39 at r = 4
+ * (r = 2: 27, 3: 32, 5: 33, 7: 29); unflattened, the wallpapers' own lattice wins the candidate list.
  */
-export const FLATTEN = { radius: 0 };
+export const FLATTEN = { radius: 4 };
 
 function flattenSpectrum(p: Float64Array, nx: number, ny: number, r: number): void {
   const tmp = new Float64Array(nx * ny);

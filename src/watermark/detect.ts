@@ -5,9 +5,11 @@
  *   3. for each candidate: resample the image onto the canonical grid (tile = 64 px), whiten, fold modulo the tile
  *      (a second lattice refinement on the canonical image was tried: periodic text, e.g. an MRZ, pulled it off);
  *   4. correlate the folded tile with the keyed pilot for the 8 dihedral variants and all 4096 cyclic offsets (FFT);
- *   5. the best hypothesis gives the pilot statistic t (a normalised chip-level correlation); if t ≥ T the data chips
- *      are despread, Viterbi-decoded and the CRC-24 checked. A payload is reported only if both pass.
- * The false-positive bound (README.md): P(FP) ≤ H · exp(−T²/2) · 2^−24 with H = candidates × 8 × 4096.
+ *   5. each examined hypothesis gives the pilot statistic t (a normalised chip-level correlation); when t ≥ 4 the data
+ *      chips are despread, Viterbi-decoded and the CRC-24 checked. A payload is reported if the CRC passes and either
+ *      t ≥ T (rule 1) or the data chips' correlation with the re-encoded word t_d ≥ T_d (rule 2).
+ * The false-positive bound (README.md): P(FP) ≤ H · exp(−T²/2) · 2^−24 + H · 2^64 · exp(−T_d²/2) with
+ * H = candidates × 8 × 4096.
  */
 import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
 import { halve, resize, sampleAffine } from '../image/resample.js';
@@ -36,12 +38,26 @@ const SYNC_WHITEN_POWER = 1;
  * whose amplitude a grows like σ (measured: +15–60% on the pilot statistic of 512 px photos and ID cards).
  */
 const FOLD_WHITEN_POWER = 2;
-/** Decision threshold on the pilot statistic. */
+/** Decision threshold on the pilot statistic (rule 1). */
 export const THRESHOLD = 6.1;
+/**
+ * Decision threshold on the data statistic (rule 2): the normalised correlation of the 896 data chips with the
+ * re-encoded decoded word. A mark too weak for the 128-chip pilot to pass 6.1 is still read when its data chips agree
+ * with a CRC-valid codeword this strongly (README.md: the union bound over every hypothesis and all 2^64 CRC-valid
+ * codewords keeps rule 2's share of the false-positive budget ≤ 2.0·10⁻¹⁰).
+ */
+export const DATA_THRESHOLD = 12.8;
+/** Hypotheses with a pilot statistic below this are not decoded (they cannot be the mark's alignment). */
+const DECODE_MIN_PILOT = 4;
 
-/** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC. */
+/** Upper bound on P(false detection) for a pilot statistic t, over all hypotheses, including the CRC (rule 1). */
 export function falsePositiveBound(t: number): number {
   return Math.min(1, HYPOTHESES * Math.exp((-t * t) / 2) * 2 ** -CRC_BITS);
+}
+
+/** Upper bound on P(false detection) for a data statistic td (rule 2): H · 2^64 · exp(−td²/2). */
+export function dataFalsePositiveBound(td: number): number {
+  return Math.min(1, HYPOTHESES * 2 ** (INFO_BITS - CRC_BITS) * Math.exp((-td * td) / 2));
 }
 
 /** Detection result with diagnostics. */
@@ -66,6 +82,8 @@ export interface DetectResult {
   offset: [number, number] | null;
   /** Fraction of coded chips agreeing with the re-encoded decoded word (diagnostic). */
   chipAgreement: number | null;
+  /** Data statistic of the decoded word (rule 2), when a payload was reported. */
+  dataStatistic?: number;
   candidates: number;
   /** Benchmarks only (`diagnostics: true`): the decoded payload bits of the best hypothesis even when not detected. */
   rawBits?: Uint8Array;
@@ -210,6 +228,45 @@ interface Best {
   B: Mat2;
 }
 
+/** Normalised correlation of the data chips with the coded word `coded` (the rule-2 statistic). */
+function dataStat(layout: TileLayout, a: Float64Array, coded: Uint8Array): number {
+  let num = 0;
+  let den = 0;
+  for (let c = 0; c < CHIPS; c++) {
+    const r = layout.role[c]!;
+    if (r < 0) continue;
+    num += layout.sign[c]! * (1 - 2 * coded[r]!) * a[c]!;
+    den += a[c]! * a[c]!;
+  }
+  return den > 0 ? num / Math.sqrt(den) : 0;
+}
+
+/** A decoded hypothesis that passed a decision rule. */
+interface Accepted {
+  payload: Uint8Array;
+  info: Uint8Array;
+  t: number;
+  td: number;
+  d: number;
+  ox: number;
+  oy: number;
+  a: Float64Array;
+  B: Mat2;
+}
+
+/**
+ * Decodes one hypothesis and applies the two decision rules: rule 1, pilot t ≥ THRESHOLD and CRC; rule 2, CRC and
+ * data statistic ≥ DATA_THRESHOLD. Returns the payload bits and statistics when one passes.
+ */
+function tryDecode(layout: TileLayout, a: Float64Array, t: number): { payload: Uint8Array; info: Uint8Array; td: number } | null {
+  if (t < DECODE_MIN_PILOT) return null;
+  const info = decodeSoft(layout, a);
+  const payload = infoBitsToPayload(info);
+  if (!payload) return null;
+  const td = dataStat(layout, a, convEncode(info));
+  return t >= THRESHOLD || td >= DATA_THRESHOLD ? { payload, info, td } : null;
+}
+
 /** Despreads the data chips into soft coded bits and Viterbi-decodes them into info bits (payload ‖ CRC). */
 function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
   const soft = new Float64Array(CODED_BITS);
@@ -292,6 +349,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const ry = I0.height / S1.height;
   const pf = pilotFft(layout);
   let best = null as Best | null;
+  let accepted = null as Accepted | null;
   const re = new Float64Array(TILE * TILE);
   const im = new Float64Array(TILE * TILE);
   for (const cand of lattices) {
@@ -328,12 +386,16 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         const oy = (i / TILE) | 0;
         const a = chipSums(fv, ox, oy);
         const t = pilotStat(layout, a);
-        if (!best || t > best.t) best = { t, d, ox, oy, a, B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry] };
+        const B: Mat2 = [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry];
+        if (!best || t > best.t) best = { t, d, ox, oy, a, B };
+        const hit = tryDecode(layout, a, t);
+        if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d, ox, oy, a, B };
       }
     }
-    // Stop at the first hypothesis that passes both tests (the bound already counts every hypothesis).
-    if (best && best.t >= THRESHOLD && infoBitsToPayload(decodeSoft(layout, best.a))) break;
+    // Stop at the first lattice with a hypothesis that passes a rule (the bound already counts every hypothesis).
+    if (accepted) break;
   }
+  if (accepted) best = accepted;
   if (!best) return { ...none, candidates: lattices.length };
   // Geometry diagnostics: B in stage-1 px per tile; original tile in the same units was 64·(S1 px per working px).
   const l1 = Math.hypot(best.B[0], best.B[2]);
@@ -349,11 +411,12 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     dihedral: best.d,
     offset: [best.ox, best.oy],
   };
-  if (best.t < THRESHOLD && !opts.diagnostics) return base;
-  const info = decodeSoft(layout, best.a);
+  if (!accepted) {
+    if (opts.diagnostics) base.rawBits = decodeSoft(layout, best.a).slice(0, 64);
+    return base;
+  }
+  const { info, payload, td } = accepted;
   if (opts.diagnostics) base.rawBits = info.slice(0, 64);
-  const payload = best.t >= THRESHOLD ? infoBitsToPayload(info) : null;
-  if (!payload) return base;
   // Diagnostic: agreement of data chips with the re-encoded word.
   let agree = 0;
   let n = 0;
@@ -364,7 +427,8 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     n++;
     if (layout.sign[c]! * (1 - 2 * coded[r]!) * best.a[c]! > 0) agree++;
   }
-  const fp = falsePositiveBound(best.t);
-  return { ...base, detected: true, payload, fpBound: fp, confidence: 1 - fp, chipAgreement: agree / n };
+  // The evidence is the stronger of the two rules that can apply to this hypothesis.
+  const fp = Math.min(best.t >= THRESHOLD ? falsePositiveBound(best.t) : 1, td >= DATA_THRESHOLD ? dataFalsePositiveBound(td) : 1);
+  return { ...base, detected: true, payload, fpBound: fp, confidence: 1 - fp, chipAgreement: agree / n, dataStatistic: td };
 }
 

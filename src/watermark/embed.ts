@@ -9,6 +9,7 @@ import { lumaBlocks, type Pixels } from '../image/planes.js';
 import { boxMean, resize } from '../image/resample.js';
 import { convEncode, payloadToInfoBits } from './payload.js';
 import { CHIP, CHIPS_PER_SIDE, TILE, tileChips, tileLayout } from './pattern.js';
+import { addWideResidualSimd } from './simd/residual.js';
 
 /** Working-resolution area bounds (pixels). */
 export const WORK_AREA_MIN = 40_000;
@@ -168,7 +169,7 @@ function sampledChangePower(img: Pixels, w: number, h: number, res: Float32Array
  * The working residual upsampled horizontally to full width (bilinear, pixel-centre aligned): `h` rows of `W`
  * values. Computed once, so each full-resolution row costs one vertical blend per pixel.
  */
-function widenRows(res: Float32Array, w: number, h: number, W: number): Float32Array {
+function widenRows(res: Float32Array, w: number, h: number, W: number, out: Float32Array<ArrayBufferLike> = new Float32Array(h * W), stride = W): Float32Array<ArrayBufferLike> {
   const sx = w / W;
   const x0s = new Int32Array(W);
   const x1s = new Int32Array(W);
@@ -182,10 +183,9 @@ function widenRows(res: Float32Array, w: number, h: number, W: number): Float32A
     x1s[X] = Math.min(w - 1, x0 + 1);
     fxs[X] = x - x0;
   }
-  const out = new Float32Array(h * W);
   for (let y = 0; y < h; y++) {
     const r = y * w;
-    const o = y * W;
+    const o = y * stride;
     for (let X = 0; X < W; X++) {
       const a = res[r + x0s[X]!]!;
       out[o + X] = a + (res[r + x1s[X]!]! - a) * fxs[X]!;
@@ -202,6 +202,8 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
   const out = new Uint8Array(img.data.length);
   const src = img.data;
   const sy = h / H;
+  const simd = addWideResidualSimd(src, W, H, c as 3 | 4, h, (out, stride) => widenRows(res, w, h, W, out, stride));
+  if (simd) return simd;
   const wide = widenRows(res, w, h, W);
   const drow = new Int32Array(W);
   // lut[v + 256] = clamp(v, 0, 255): one table lookup per channel instead of float clamping and rounding.

@@ -1,0 +1,86 @@
+/**
+ * The full-resolution add of the upsampled residual in WebAssembly SIMD (`residual.wat`): 16 pixels per step with
+ * saturating byte arithmetic, which JS cannot express. The pixel pass is the only part of embedding whose cost grows
+ * with the pixel count, so it decides the 12 MP embed time. Falls back to null (the caller uses its JS loop) where
+ * WebAssembly SIMD is unavailable.
+ */
+import { RESIDUAL_WASM_BASE64 } from './residual-wasm.js';
+
+/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
+interface WasmMemory {
+  buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+interface Kernels {
+  memory: WasmMemory;
+  blend_row(a: number, b: number, fy: number, n: number, dst: number): void;
+  add_rgb(px: number, d: number, n: number): void;
+  add_rgba(px: number, d: number, n: number): void;
+}
+
+let module: object | null | undefined;
+
+/**
+ * A fresh instance whose memory holds `bytes`. One per call: the result is returned as a view of that memory (no
+ * copy out), which stays valid because nothing grows the memory afterwards; it is freed with the result.
+ */
+function instantiate(bytes: number): Kernels | null {
+  if (module === undefined) {
+    try {
+      module = wasm ? new wasm.Module(Buffer.from(RESIDUAL_WASM_BASE64, 'base64')) : null;
+    } catch {
+      module = null; // no WebAssembly SIMD here
+    }
+  }
+  if (!module || !wasm) return null;
+  const k = new wasm.Instance(module, {}).exports as Kernels;
+  const have = k.memory.buffer.byteLength;
+  if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  return k;
+}
+
+/**
+ * `out = clamp(pixels + delta)` on every colour channel (alpha untouched), where delta is the bilinear blend of two
+ * rows of the widened residual (`h` rows of `W` columns, written by `widen` into the given array with the given row
+ * stride) at each output row's vertical position. Returns the new pixel bytes (a view of the instance's memory, at
+ * offset 0), or null when WebAssembly SIMD is unavailable.
+ */
+export function addWideResidualSimd(src: Uint8Array, W: number, H: number, channels: 3 | 4, h: number, widen: (out: Float32Array, stride: number) => void): Uint8Array | null {
+  const Wp = (W + 15) & ~15;
+  const pxBytes = (src.length + 63) & ~63;
+  const wideAt = pxBytes + 64;
+  const deltaAt = wideAt + h * Wp * 4;
+  const k = instantiate(deltaAt + Wp);
+  if (!k) return null;
+  const mem = k.memory.buffer;
+  widen(new Float32Array(mem, wideAt, h * Wp), Wp);
+  const bytes = new Uint8Array(mem);
+  bytes.set(src, 0);
+  const delta = new Int8Array(mem, deltaAt, Wp);
+  const sy = h / H;
+  const full = W & ~15;
+  const rowBytes = W * channels;
+  for (let Y = 0; Y < H; Y++) {
+    let y = (Y + 0.5) * sy - 0.5;
+    if (y < 0) y = 0;
+    if (y > h - 1) y = h - 1;
+    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
+    const y1 = Math.min(h - 1, y0 + 1);
+    k.blend_row(wideAt + y0 * Wp * 4, wideAt + y1 * Wp * 4, y - y0, Wp, deltaAt);
+    const row = Y * rowBytes;
+    if (channels === 3) k.add_rgb(row, deltaAt, full);
+    else k.add_rgba(row, deltaAt, full);
+    for (let X = full; X < W; X++) {
+      const d = delta[X]!;
+      const p = row + X * channels;
+      for (let c = 0; c < 3; c++) bytes[p + c] = Math.max(0, Math.min(255, bytes[p + c]! + d));
+    }
+  }
+  return new Uint8Array(mem, 0, src.length);
+}

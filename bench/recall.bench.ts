@@ -8,11 +8,17 @@
  *
  *   npm run bench:recall                 # ~20 photos + 24 people vs ≥ 1,000 distractors (several minutes)
  *   npm run bench:recall -- --quick      # smaller, for development
+ *   … -- --quick --mode full --verbose --cache /tmp/recall-quick
+ *        --mode pdq|full|both (default both); --verbose prints why each miss / false match happened (PDQ distance,
+ *        the source's rank by descriptor votes, its inliers next to the best wrong candidate's); --cache DIR keeps
+ *        the generated images (synthetic cards and public photos only) so development runs skip the ~100 s prep.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { SqliteHashStore } from '../src/storage/hashes/sqlite.js';
-import { ImageMatcher, type MatchCandidate } from '../src/match/retrieval.js';
+import { ImageMatcher, type MatchCandidate, type MatchExplain } from '../src/match/retrieval.js';
 import type { Raster } from '../src/image/decode.js';
 import { loadBenchPhotos, makePerson, renderSubject, renderSelfie, renderIdCard, renderPortrait, Rng } from '../test/fixtures/synth/index.js';
 
@@ -21,6 +27,14 @@ const N_PHOTOS = QUICK ? 6 : 20;
 const N_CARD_ONLY = QUICK ? 4 : 12;
 const N_WITH_SELFIE = QUICK ? 4 : 12;
 const N_DISTRACTORS = QUICK ? 200 : 1000;
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const MODE = arg('--mode') ?? 'both';
+const VERBOSE = process.argv.includes('--verbose');
+const CACHE = arg('--cache');
+const DUMP = arg('--dump');
 
 async function raster(bytes: Buffer): Promise<Raster> {
   const { data, info } = await sharp(bytes).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -86,13 +100,75 @@ function progress(msg: string): void {
   process.stderr.write(`[${((performance.now() - tStart) / 1000).toFixed(0)} s] ${msg}\n`);
 }
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
+interface Prepared {
+  vault: { id: string; kind: string; png: Buffer; subject: string }[];
+  queries: Query[];
+  distractors: { id: string; kind: string; png: Buffer }[];
+  negatives: Query[];
+}
+
+/** Saves the generated sets (one file per image plus a manifest) so development runs can skip generating them. */
+function saveCache(dir: string, p: Prepared): void {
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  const file = (b: Buffer): string => {
+    const f = `${n++}.bin`;
+    writeFileSync(join(dir, f), b);
+    return f;
+  };
+  const q = (x: Query): unknown => ({ attack: x.attack, group: x.group, file: file(x.bytes), expected: [...x.expected] });
+  const manifest = {
+    vault: p.vault.map((v) => ({ id: v.id, kind: v.kind, subject: v.subject, file: file(v.png) })),
+    queries: p.queries.map(q),
+    distractors: p.distractors.map((d) => ({ id: d.id, kind: d.kind, file: file(d.png) })),
+    negatives: p.negatives.map(q),
+  };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+function loadCache(dir: string): Prepared {
+  type Q = { attack: string; group: string; file: string; expected: string[] };
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    vault: { id: string; kind: string; subject: string; file: string }[];
+    queries: Q[];
+    distractors: { id: string; kind: string; file: string }[];
+    negatives: Q[];
+  };
+  const rd = (f: string): Buffer => readFileSync(join(dir, f));
+  const q = (x: Q): Query => ({ attack: x.attack, group: x.group, bytes: rd(x.file), expected: new Set(x.expected) });
+  return {
+    vault: m.vault.map((v) => ({ id: v.id, kind: v.kind, subject: v.subject, png: rd(v.file) })),
+    queries: m.queries.map(q),
+    distractors: m.distractors.map((d) => ({ id: d.id, kind: d.kind, png: rd(d.file) })),
+    negatives: m.negatives.map(q),
+  };
+}
+
+/** One line on why a query went wrong: PDQ hits, the expected image's vote rank and inliers vs the best wrong one. */
+function diagnose(q: Query, cands: MatchCandidate[], ex: MatchExplain): string {
+  const exp = (id: string): boolean => q.expected.has(id);
+  const pdqSrc = ex.pdq.find((h) => exp(h.imageId));
+  const pdqWrong = ex.pdq.find((h) => !exp(h.imageId));
+  const rank = ex.votes.findIndex((v) => exp(v.imageId));
+  const vSrc = rank >= 0 ? ex.votes[rank]! : null;
+  const vWrong = ex.votes.find((v) => !exp(v.imageId));
+  const inSrc = ex.verified.filter((v) => exp(v.imageId)).sort((a, b) => b.inliers - a.inliers)[0];
+  const inWrong = ex.verified.filter((v) => !exp(v.imageId)).sort((a, b) => b.inliers - a.inliers)[0];
+  const got = cands.map((c) => `${c.imageId}${c.confident ? '' : '?'}(${c.method},d=${c.distance ?? '-'},in=${c.inliers ?? '-'})`).join(' ');
+  return [
+    `pdq src ${pdqSrc ? `${pdqSrc.distance}/${pdqSrc.variant}` : '-'} wrong ${pdqWrong ? `${pdqWrong.imageId}:${pdqWrong.distance}` : '-'}`,
+    `votes src #${rank >= 0 ? rank + 1 : '-'} ${vSrc ? `${vSrc.votes}/${vSrc.voters}` : ''} wrong ${vWrong ? `${vWrong.imageId}:${vWrong.votes}/${vWrong.voters}` : '-'}`,
+    `inliers src ${inSrc ? `${inSrc.inliers}/${inSrc.matches}` : '-'} wrong ${inWrong ? `${inWrong.imageId}:${inWrong.inliers}/${inWrong.matches}` : '-'}`,
+    `→ ${got || 'nothing'}`,
+  ].join(' | ');
+}
+
+async function prepare(): Promise<Prepared | null> {
   const rawPhotos = await loadBenchPhotos('.bench-data/photos', 64);
   if (rawPhotos.length < N_PHOTOS + 10) {
     console.log(`bench:recall needs the benchmark photos: run \`bash scripts/fetch-photos.sh\` first (found ${rawPhotos.length}).`);
     process.exitCode = 1;
-    return;
+    return null;
   }
   // Decode each (often multi-megapixel) photo once.
   const photos: Buffer[] = [];
@@ -167,10 +243,24 @@ async function main(): Promise<void> {
     negatives.push({ attack: 'card-crop70', group: 'negative', bytes: await ATTACKS[4]!.run(s.idFront, rng.fork(`nc${i}`)), expected: new Set() });
     if (s.selfie) negatives.push({ attack: 'selfie', group: 'negative', bytes: s.selfie.jpeg, expected: new Set() });
   }
+  return { vault, queries, distractors, negatives };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  let prepared: Prepared | null;
+  if (CACHE && existsSync(join(CACHE, 'manifest.json'))) prepared = loadCache(CACHE);
+  else {
+    prepared = await prepare();
+    if (prepared && CACHE) saveCache(CACHE, prepared);
+  }
+  if (!prepared) return;
+  const { vault, queries, distractors, negatives } = prepared;
   const tPrep = performance.now();
   console.log(`bench:recall — vault ${vault.length} images (${N_PHOTOS} photos, ${N_CARD_ONLY + N_WITH_SELFIE} ID cards, ${N_WITH_SELFIE} selfies), ${distractors.length} distractors, ${queries.length} attacked copies, ${negatives.length} negatives (prep ${((tPrep - t0) / 1000).toFixed(0)} s)`);
 
-  for (const mode of ['pdq-only', 'full'] as const) {
+  const modes = (['pdq-only', 'full'] as const).filter((m) => MODE === 'both' || (MODE === 'pdq') === (m === 'pdq-only'));
+  for (const mode of modes) {
     const db = new Database(':memory:');
     const store = new SqliteHashStore(db);
     store.migrate();
@@ -187,15 +277,19 @@ async function main(): Promise<void> {
     // counted apart: handing them on is by design, the source missing from the list is what cannot be recovered.
     const per = new Map<string, { n: number; hit: number; falseM: number; runnerUps: number; group: string }>();
     const times: number[] = [];
+    const dump: unknown[] = [];
     let falseTotal = 0;
     let runnerTotal = 0;
     for (const q of [...queries, ...negatives]) {
       const r = await raster(q.bytes);
       ti = performance.now();
-      const cands: MatchCandidate[] = await reloaded.match(r, { top: 5 });
+      const explain: MatchExplain = { pdq: [], votes: [], verified: [] };
+      const cands: MatchCandidate[] = await reloaded.match(r, { top: 5, explain });
       times.push(performance.now() - ti);
       const hit = cands.some((c) => q.expected.has(c.imageId));
       const falseM = cands.filter((c) => c.confident && !q.expected.has(c.imageId)).length;
+      if (DUMP) dump.push({ attack: q.attack, group: q.group, expected: [...q.expected], verified: explain.verified, pdq: explain.pdq.slice(0, 5), got: cands.map((c) => ({ id: c.imageId, confident: c.confident, inliers: c.inliers, distance: c.distance })) });
+      if (VERBOSE && ((!hit && q.group !== 'negative') || falseM > 0)) console.log(`  ${hit || q.group === 'negative' ? 'FALSE' : 'MISS '} ${q.attack} [${[...q.expected].join(',') || 'not in vault'}] ${diagnose(q, cands, explain)}`);
       const runnerUps = cands.filter((c) => !c.confident && !q.expected.has(c.imageId)).length;
       falseTotal += falseM;
       runnerTotal += runnerUps;
@@ -207,6 +301,7 @@ async function main(): Promise<void> {
       e.runnerUps += runnerUps;
       per.set(key, e);
     }
+    if (DUMP && mode === 'full') writeFileSync(DUMP, JSON.stringify(dump));
     times.sort((a, b) => a - b);
     console.log(`\n[${mode}] ingest ${ingestMs.toFixed(0)} ms/image; index rebuild from store: ${loaded.pdq} PDQ + ${loaded.descriptors} descriptors in ${loaded.ms.toFixed(0)} ms; query p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p99 ${times[Math.floor(times.length * 0.99)]!.toFixed(0)} ms`);
     console.log('attack                    group        recall          false matches  other runner-ups');

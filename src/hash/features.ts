@@ -14,8 +14,11 @@ import { TracemarkError, invalidArgument } from '../core/errors.js';
 import type { Raster } from '../image/decode.js';
 import { popcount32 } from './hasher.js';
 
-/** Versioned id stored with serialised features; bump when extraction changes. */
-export const FEATURES_ALGO = 'orb-v1';
+/**
+ * Versioned id stored with serialised features; bump when extraction changes. v2: small images are upsampled to the
+ * working size, contrast is stretched before detection, and keypoints are spread over a grid (see extractFeatures).
+ */
+export const FEATURES_ALGO = 'orb-v2';
 
 /** Keypoints (in the source image's pixel coordinates) and their 32-byte ORB descriptors, strongest first. */
 export interface Features {
@@ -39,6 +42,20 @@ export interface ExtractOptions {
    * and covered in moiré; local contrast equalisation brings their corners back above ORB's FAST threshold.
    */
   clahe?: number;
+  /**
+   * Largest upsampling factor to reach `workSide` (default 2). Small images (a 400 px photo, a 50 % crop) otherwise
+   * lose most of their keypoints to ORB's 31 px border and coarse pyramid levels.
+   */
+  maxUpscale?: number;
+  /**
+   * Spread keypoints over a grid of cells about this many working pixels wide (default 100; 0 = strongest anywhere).
+   * ORB keeps the strongest corners, which crowd into the most textured part (an ID card's guilloche and MRZ, one
+   * corner of a photo); a crop that cuts that part away then keeps few keypoints, and the record-specific regions of a
+   * card (portrait, name) get none to tell two cards of one design apart.
+   */
+  gridCell?: number;
+  /** Stretch the grey levels before detection (default true; see stretchContrast). */
+  stretch?: boolean;
 }
 
 /** Result of matching a query's features against a candidate's. */
@@ -65,14 +82,18 @@ interface CvMat {
 interface CvKeyPoint {
   pt: { x: number; y: number };
   response: number;
+  octave: number;
 }
 interface CvKeyPointVector {
   size(): number;
   get(i: number): CvKeyPoint;
+  push_back(kp: CvKeyPoint): void;
   delete(): void;
 }
 interface CvOrb {
   detectAndCompute(img: CvMat, mask: CvMat, kps: CvKeyPointVector, desc: CvMat): void;
+  detect(img: CvMat, kps: CvKeyPointVector, mask: CvMat): void;
+  compute(img: CvMat, kps: CvKeyPointVector, desc: CvMat): void;
   delete(): void;
 }
 interface Cv {
@@ -84,6 +105,7 @@ interface Cv {
   CV_8UC1: number;
   CV_32FC2: number;
   INTER_AREA: number;
+  INTER_LINEAR: number;
   RANSAC: number;
   matFromArray(rows: number, cols: number, type: number, data: ArrayLike<number>): CvMat;
   resize(src: CvMat, dst: CvMat, size: unknown, fx: number, fy: number, interpolation: number): void;
@@ -128,18 +150,23 @@ export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Pro
   const { cv } = await loadOpenCv();
   const maxFeatures = opts.maxFeatures ?? 600;
   const workSide = opts.workSide ?? 800;
+  const maxUp = opts.maxUpscale ?? 2;
+  const cell = opts.gridCell ?? 100;
   if (r.width < 16 || r.height < 16) return { width: r.width, height: r.height, count: 0, xy: new Float32Array(0), desc: new Uint8Array(0) };
   const { width, height, channels, data } = r;
   const gray = new cv.Mat(height, width, cv.CV_8UC1);
   const g = gray.data;
   for (let i = 0, p = 0; i < width * height; i++, p += channels) g[i] = (77 * data[p]! + 150 * data[p + 1]! + 29 * data[p + 2]! + 128) >> 8;
-  const scale = Math.min(1, workSide / Math.max(width, height));
+  const scale = Math.min(maxUp, workSide / Math.max(width, height));
   let work = gray;
-  if (scale < 1) {
+  const ww = Math.max(1, Math.round(width * scale));
+  const wh = Math.max(1, Math.round(height * scale));
+  if (ww !== width || wh !== height) {
     work = new cv.Mat();
-    cv.resize(gray, work, new cv.Size(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))), 0, 0, cv.INTER_AREA);
+    cv.resize(gray, work, new cv.Size(ww, wh), 0, 0, scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR);
     gray.delete();
   }
+  if (opts.stretch ?? true) stretchContrast(work.data);
   if (opts.clahe && opts.clahe > 0) {
     const eq = new cv.Mat();
     const clahe = new cv.CLAHE(opts.clahe, new cv.Size(8, 8));
@@ -151,34 +178,107 @@ export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Pro
     }
     work = eq;
   }
-  const orb = new cv.ORB(maxFeatures);
-  const kps = new cv.KeyPointVector();
+  const gx = cell > 0 ? Math.max(1, Math.round(work.cols / cell)) : 1;
+  const gy = cell > 0 ? Math.max(1, Math.round(work.rows / cell)) : 1;
+  // Detect a surplus of corners (ORB keeps the strongest by Harris score over its pyramid), then keep the strongest
+  // few of every grid cell first and fill up with the strongest of the rest.
+  const orb = new cv.ORB(gx * gy > 1 ? maxFeatures * 2 : maxFeatures);
+  const all = new cv.KeyPointVector();
+  const chosen = new cv.KeyPointVector();
   const desc = new cv.Mat();
   const mask = new cv.Mat();
   try {
-    orb.detectAndCompute(work, mask, kps, desc);
-    const n = Math.min(kps.size(), desc.rows);
-    const order = Array.from({ length: n }, (_, i) => i);
-    const resp = order.map((i) => kps.get(i).response);
-    order.sort((a, b) => resp[b]! - resp[a]! || a - b);
+    orb.detect(work, all, mask);
+    const n0 = all.size();
+    const kp: CvKeyPoint[] = [];
+    for (let i = 0; i < n0; i++) kp.push(all.get(i));
+    const order = selectSpread(kp, work.cols, work.rows, gx, gy, maxFeatures);
+    for (const i of order) chosen.push_back(kp[i]!);
+    orb.compute(work, chosen, desc);
+    const n = Math.min(chosen.size(), desc.rows);
     const xy = new Float32Array(n * 2);
     const d = new Uint8Array(n * 32);
     const sx = width / work.cols;
     const sy = height / work.rows;
-    order.forEach((k, i) => {
-      const kp = kps.get(k);
-      xy[2 * i] = (kp.pt.x + 0.5) * sx - 0.5;
-      xy[2 * i + 1] = (kp.pt.y + 0.5) * sy - 0.5;
-      d.set(desc.data.subarray(k * 32, k * 32 + 32), i * 32);
-    });
+    // compute() drops keypoints it cannot describe but keeps the others in order: the output stays strongest-first.
+    for (let i = 0; i < n; i++) {
+      const k = chosen.get(i);
+      xy[2 * i] = (k.pt.x + 0.5) * sx - 0.5;
+      xy[2 * i + 1] = (k.pt.y + 0.5) * sy - 0.5;
+    }
+    d.set(desc.data.subarray(0, n * 32));
     return { width, height, count: n, xy, desc: d };
   } finally {
     orb.delete();
-    kps.delete();
+    all.delete();
+    chosen.delete();
     desc.delete();
     mask.delete();
     work.delete();
   }
+}
+
+/**
+ * Linear stretch of the 0.5–99.5 % grey-level range to 0–255, in place. ORB's FAST threshold is a fixed 20 grey
+ * levels (OpenCV.js cannot change it), so a flat, low-contrast image (fog, a blurred object, a faded scan) yields few
+ * corners; stretching also makes detection indifferent to brightness/contrast edits of a copy.
+ */
+function stretchContrast(px: Uint8Array): void {
+  const hist = new Uint32Array(256);
+  for (let i = 0; i < px.length; i++) hist[px[i]!]!++;
+  const cut = Math.floor(px.length * 0.005);
+  let lo = 0;
+  for (let acc = 0; lo < 255 && acc + hist[lo]! <= cut; lo++) acc += hist[lo]!;
+  let hi = 255;
+  for (let acc = 0; hi > 0 && acc + hist[hi]! <= cut; hi--) acc += hist[hi]!;
+  if (hi - lo < 8 || (lo === 0 && hi === 255)) return;
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round(((v - lo) * 255) / (hi - lo))));
+  for (let i = 0; i < px.length; i++) px[i] = lut[px[i]!]!;
+}
+
+/**
+ * Picks up to `max` keypoints. Per pyramid level, the same number ORB itself would keep (its geometric share, so the
+ * mix of scales — what makes matching across resizes work — is unchanged), strongest first but at most `cap` × the
+ * level's average share from any one grid cell; places left by crowded cells go to the next strongest corners
+ * elsewhere. The result is in response order, so the strongest (most repeatable) descriptors are still the ones that
+ * go into the retrieval index.
+ */
+function selectSpread(kp: CvKeyPoint[], w: number, h: number, gx: number, gy: number, max: number, cap = 2): number[] {
+  const byResponse = (a: number, b: number): number => kp[b]!.response - kp[a]!.response || a - b;
+  const order = kp.map((_, i) => i).sort(byResponse);
+  if (gx * gy <= 1) return order.slice(0, max);
+  const LEVELS = 8;
+  const f = 1 / 1.2;
+  const levels: number[][] = Array.from({ length: LEVELS }, () => []);
+  for (const i of order) levels[Math.min(LEVELS - 1, Math.max(0, kp[i]!.octave))]!.push(i);
+  const out: number[] = [];
+  let carry = 0;
+  for (let l = 0; l < LEVELS; l++) {
+    const quota = Math.round((max * (1 - f) * f ** l) / (1 - f ** LEVELS)) + carry;
+    const list = levels[l]!;
+    const perCell = Math.max(2, Math.ceil((cap * quota) / (gx * gy)));
+    const used = new Uint16Array(gx * gy);
+    const skipped: number[] = [];
+    let taken = 0;
+    for (const i of list) {
+      if (taken >= quota) break;
+      const k = kp[i]!;
+      const c = Math.min(gy - 1, Math.max(0, Math.floor((k.pt.y / h) * gy))) * gx + Math.min(gx - 1, Math.max(0, Math.floor((k.pt.x / w) * gx)));
+      if (used[c]! < perCell) {
+        used[c]!++;
+        out.push(i);
+        taken++;
+      } else skipped.push(i);
+    }
+    for (const i of skipped) {
+      if (taken >= quota) break;
+      out.push(i);
+      taken++;
+    }
+    carry = quota - taken; // a level short of corners hands its share to the next one
+  }
+  return out.sort(byResponse).slice(0, max);
 }
 
 /**
@@ -302,7 +402,7 @@ export async function matchFeatures(query: Features, cand: Features, opts: Match
     const h = Array.from(H.data64F);
     let inliers = 0;
     for (let i = 0; i < mask.rows; i++) if (mask.data[i]) inliers++;
-    if (!plausible(h, cand)) return { matches: m, inliers: 0, homography: null, score: 0 };
+    if (!plausible(h, cand)) return { ...none, matches: m };
     return { matches: m, inliers, homography: h, score: Math.min(1, inliers / 40) };
   } finally {
     s.delete();

@@ -122,3 +122,16 @@ test('retrieval: look-alikes of one design come back as runner-ups (confident: f
   assert.ok(!ids.some((id) => id.startsWith('other-')));
   assert.deepEqual(await m.match(q, { confidentOnly: true }), []);
 });
+
+test('index rebuild: images hashed by an older feature algorithm are not up to date', async () => {
+  const store = new SqliteHashStore(new Database(':memory:'));
+  store.migrate();
+  const m = new ImageMatcher(store);
+  await m.ingest('new', 'id_front', await raster(await doc(21)));
+  // What an orb-v1 ingest stored: PDQ, v1 descriptor rows and a v1 features blob.
+  store.put({ imageId: 'old', kind: 'id_front', hashes: [{ algo: 'pdq-v1', hash: new Uint8Array(32), quality: 100 }, { algo: 'orb-desc-v1', hash: new Uint8Array(32), quality: 0 }], features: { algo: 'orb-v1', data: new Uint8Array(16) } });
+  assert.deepEqual([...m.upToDate()], ['new']);
+  assert.deepEqual([...new ImageMatcher(store, { features: false }).upToDate()].sort(), ['new', 'old']);
+  // Old descriptor rows are not loaded into the index.
+  assert.equal(new ImageMatcher(store).load().descriptors, store.count('orb-desc-v2'));
+});

@@ -8,7 +8,7 @@
  */
 import type { Raster } from '../image/decode.js';
 import { createPdqHasher } from '../hash/pdq.js';
-import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type Features } from '../hash/features.js';
+import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type FeatureMatch, type Features } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { MihIndex } from './mih.js';
 import { DEFAULT_RADIUS } from './hamming-index.js';
@@ -16,8 +16,8 @@ import { invalidArgument } from '../core/errors.js';
 
 /** Hash algorithm id of whole-image PDQ rows. */
 export const PDQ_ALGO = 'pdq-v1';
-/** Hash algorithm id of the indexed ORB descriptor rows (candidate retrieval only). */
-export const ORB_DESC_ALGO = 'orb-desc-v1';
+/** Hash algorithm id of the indexed ORB descriptor rows (candidate retrieval only); follows FEATURES_ALGO (v2). */
+export const ORB_DESC_ALGO = 'orb-desc-v2';
 
 /** Tuning of retrieval and acceptance; the defaults are what bench:recall measured at 0 false matches. */
 export interface MatcherOptions {
@@ -61,8 +61,8 @@ export interface MatchCandidate {
   /** How the candidate was accepted. */
   method: 'pdq' | 'features' | 'pdq+features';
   /**
-   * True when this candidate alone explains the copy (a trusted PDQ distance, PDQ confirmed by features, or a feature
-   * match with `distinctRatio` × the inliers of every other verified candidate). False for a runner-up: a
+   * True when this candidate alone explains the copy (a trusted PDQ distance, or a feature match — with or without a
+   * PDQ hit — with `distinctRatio` × the inliers of every other verified candidate). False for a runner-up: a
    * geometrically verified look-alike (e.g. another person's card of the same design) that needs a discriminative
    * check on the decrypted original before it can be called a match.
    */
@@ -80,6 +80,18 @@ export interface MatchQueryOptions {
    * within `distinctRatio` of the best are returned as runner-ups (`confident: false`).
    */
   confidentOnly?: boolean;
+  /** Filled with what retrieval saw (PDQ hits, descriptor votes, verified inliers), for diagnostics and benchmarks. */
+  explain?: MatchExplain;
+}
+
+/** Per-query diagnostics filled by {@link ImageMatcher.match} when asked (`explain`). */
+export interface MatchExplain {
+  /** PDQ hits within the radius (smallest distance over the dihedral variants). */
+  pdq: { imageId: string; distance: number; variant: string }[];
+  /** Images ranked by descriptor votes, best first (at most 30). */
+  votes: { imageId: string; votes: number; voters: number }[];
+  /** Every geometrically verified candidate: matches before RANSAC, inliers (0 when no plausible homography). */
+  verified: { imageId: string; matches: number; inliers: number }[];
 }
 
 /** Default query analysis: the vault's own pass, a finer one and a contrast-equalised one (see bench:recall). */
@@ -152,6 +164,18 @@ export class ImageMatcher {
     this.pdqIndex.rebuild();
     this.descIndex.rebuild();
     return { pdq, descriptors, ms: performance.now() - t };
+  }
+
+  /**
+   * Ids of the images whose stored hashes are all of the current algorithms (PDQ, and features + indexed descriptors
+   * when features are on): what `tracemark index rebuild` may skip. After an algorithm change (orb-v1 → orb-v2) the
+   * other images are re-hashed.
+   */
+  upToDate(): Set<string> {
+    const pdq = this.store.hashedImages(PDQ_ALGO);
+    if (!this.o.features) return pdq;
+    const feats = this.store.featureImages?.(FEATURES_ALGO) ?? this.store.hashedImages(ORB_DESC_ALGO);
+    return new Set([...pdq].filter((id) => feats.has(id)));
   }
 
   /** Computes PDQ and (optionally) features of decoded pixels. */
@@ -230,6 +254,11 @@ export class ImageMatcher {
         found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
       }
     });
+    if (opts.explain) {
+      opts.explain.pdq = [...found.values()].map((c) => ({ imageId: c.imageId, distance: c.distance!, variant: c.variant! })).sort((a, b) => a.distance - b.distance);
+      opts.explain.votes = [];
+      opts.explain.verified = [];
+    }
     const out: MatchCandidate[] = [];
     let qf: Features | null = null;
     /** Inliers of every candidate verified geometrically (0 when no homography), accepted or not. */
@@ -259,37 +288,56 @@ export class ImageMatcher {
         }
       }
       const ranked = [...votes.entries()].filter(([id]) => (voters.get(id) ?? 0) >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map(([imageId, v]) => ({ imageId, votes: Math.round(v * 100) / 100, voters: voters.get(imageId) ?? 0 }));
       const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
       for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
       let flopped: Features | null = null;
+      // ORB is not mirror-invariant: verify with the mirrored query and map the homography back (x → W-1-x).
+      const mirrored = async (cf: Features): Promise<FeatureMatch> => {
+        flopped ??= await extractFeatures(flop(r));
+        const mf = await matchFeatures(flopped, cf);
+        if (mf.homography) {
+          const h = mf.homography;
+          const W1 = r.width - 1;
+          mf.homography = [W1 * h[6]! - h[0]!, W1 * h[7]! - h[1]!, W1 * h[8]! - h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!];
+        }
+        return mf;
+      };
+      const accept = (id: string, m: FeatureMatch): void => {
+        verified.set(id, m.homography ? m.inliers : 0);
+        opts.explain?.verified.push({ imageId: id, matches: m.matches, inliers: m.homography ? m.inliers : 0 });
+        if (m.inliers < this.o.minInliers || !m.homography) return;
+        const prev = found.get(id);
+        const kind = prev?.kind ?? this.kindOf(id);
+        found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features', confident: false });
+      };
       for (const id of toVerify) {
         const cf = this.features(id);
         if (!cf) continue;
         let m = await matchFeatures(qf, cf);
         const pdqVariant = found.get(id)?.variant;
-        if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') {
-          // A mirrored copy found by a dihedral PDQ hash: ORB is not mirror-invariant, so verify with the mirrored
-          // query and map the homography back through the mirror (x → W-1-x).
-          flopped ??= await extractFeatures(flop(r));
-          const mf = await matchFeatures(flopped, cf);
-          if (mf.homography) {
-            const h = mf.homography;
-            const W1 = r.width - 1;
-            mf.homography = [W1 * h[6]! - h[0]!, W1 * h[7]! - h[1]!, W1 * h[8]! - h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!];
-          }
-          m = mf;
+        // A mirrored copy found by a dihedral PDQ hash.
+        if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') m = await mirrored(cf);
+        accept(id, m);
+      }
+      // A mirrored copy PDQ missed (fine periodic textures such as brickwork alias differently once mirrored): when
+      // nothing verified but one image dominates the descriptor vote, try it mirrored. Rare, so the extra ORB pass
+      // costs nothing on the usual query.
+      const [top1, top2] = ranked;
+      const anyVerified = [...verified.values()].some((n) => n >= this.o.minInliers);
+      if (!anyVerified && top1 && top1[1] >= 3 * (top2?.[1] ?? 0) && (voters.get(top1[0]) ?? 0) >= 20) {
+        const cf = this.features(top1[0]);
+        if (cf) {
+          verified.delete(top1[0]);
+          accept(top1[0], await mirrored(cf));
         }
-        verified.set(id, m.homography ? m.inliers : 0);
-        if (m.inliers < this.o.minInliers || !m.homography) continue;
-        const prev = found.get(id);
-        const kind = prev?.kind ?? this.kindOf(id);
-        found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features', confident: false });
       }
     }
     for (const c of found.values()) {
-      // Confident: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), a PDQ hit within
-      // the radius that features confirm (two independent signals), or a feature match that clearly beats every other
-      // verified candidate. Documents of one issuer share their design, so another person's card also gathers inliers
+      // Confident: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), or a feature match
+      // (with or without a PDQ hit within the radius) that clearly beats every other verified candidate. A PDQ hit at
+      // 11–31 bits is no independent evidence: cards of one issuer sit 24–60 bits apart, and the same template that
+      // brings them within the radius also gives them inliers (bench:recall had three such false matches). Documents of one issuer share their design, so another person's card also gathers inliers
       // on the template; the true source has the template AND the person-specific content, so it normally has
       // `distinctRatio` × the inliers of the runner-up. Normally, not always: on a blurred phone photo of a screen the
       // person-specific details (small text) lose their keypoints first, so the source and a look-alike can end up
@@ -299,7 +347,7 @@ export class ImageMatcher {
       if (c.inliers === null && !pdqOk) continue;
       let confident = true;
       let featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
-      if (c.inliers !== null && !pdqOk && c.distance === null) {
+      if (c.inliers !== null && !pdqOk) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
         if (c.inliers < this.o.distinctRatio * runnerUp) {

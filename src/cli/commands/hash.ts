@@ -77,12 +77,12 @@ export function registerHashCommands(program: Command): void {
   const index = program.command('index').description('the perceptual-hash index used by match and investigations');
   index
     .command('rebuild')
-    .description('hash every vault image that has no hash yet (or all with --all), then reload the index from the tables and report')
-    .option('--all', 're-hash every image (after an algorithm change), not only those missing')
+    .description('hash every vault image that has no hash of the current algorithms yet (or all with --all), then reload the index from the tables and report')
+    .option('--all', 're-hash every image, not only those missing or hashed by an older algorithm')
     .action(action(async (opts: { all?: boolean }, cmd: Command) => {
       const summary = await withVault(cmd, async (t) => {
         const matcher = await t.matcher();
-        const have = t.stores.hashes.hashedImages(PDQ_ALGO);
+        const have = matcher.upToDate();
         let hashed = 0;
         let failed = 0;
         let after: string | null = null;

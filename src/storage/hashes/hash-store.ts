@@ -47,6 +47,9 @@ export interface HashStore {
   features(imageId: string): { algo: string; data: Uint8Array } | null;
   /** Ids of the images that have at least one hash of this algorithm (to find images an index rebuild must hash). */
   hashedImages(algo: string): Set<string>;
+  /** Ids of the images whose stored local features are of this algorithm (optional: stores without it make an index
+   * rebuild judge features by their descriptor rows alone). */
+  featureImages?(algo: string): Set<string>;
   /** Number of hash rows of an algorithm (or all). */
   count(algo?: string): number;
 }

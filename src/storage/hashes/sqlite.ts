@@ -141,6 +141,11 @@ export class SqliteHashStore implements HashStore {
     return new Set(rows.map((r) => r[0]));
   }
 
+  featureImages(algo: string): Set<string> {
+    const rows = this.db.prepare('SELECT image_id FROM image_features WHERE algo = ?').raw(true).all(algo) as [string][];
+    return new Set(rows.map((r) => r[0]));
+  }
+
   count(algo?: string): number {
     const r = (algo === undefined ? this.db.prepare('SELECT COUNT(*) AS n FROM image_hash').get() : this.db.prepare('SELECT COUNT(*) AS n FROM image_hash WHERE algo = ?').get(algo)) as { n: number };
     return r.n;

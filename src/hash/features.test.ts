@@ -1,0 +1,61 @@
+/**
+ * ORB extraction (orb-v2): keypoints spread over the image instead of crowding into its most textured part, small
+ * images upsampled, low-contrast images stretched — each checked on a generated image against the same extraction
+ * with that step turned off.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import type { Raster } from '../image/decode.js';
+import { extractFeatures, matchFeatures } from './features.js';
+
+async function raster(bytes: Buffer): Promise<Raster> {
+  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** Left half: dense high-contrast checker noise; right half: a few sparse, larger and softer rectangles. */
+async function lopsided(): Promise<Buffer> {
+  const W = 800;
+  const H = 500;
+  const parts: string[] = [`<rect width="${W}" height="${H}" fill="#888"/>`];
+  let s = 7;
+  const r = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (let i = 0; i < 400; i++) parts.push(`<rect x="${Math.floor(r() * 390)}" y="${Math.floor(r() * H)}" width="6" height="6" fill="${r() < 0.5 ? '#000' : '#fff'}"/>`);
+  for (let i = 0; i < 30; i++) parts.push(`<rect x="${420 + Math.floor(r() * 340)}" y="${20 + Math.floor(r() * 440)}" width="${10 + Math.floor(r() * 30)}" height="${10 + Math.floor(r() * 30)}" fill="#${r() < 0.5 ? '303030' : 'e0e0e0'}"/>`);
+  return sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}">${parts.join('')}</svg>`)).png().toBuffer();
+}
+
+test('keypoints are spread over the grid, not only where the texture is strongest', async () => {
+  const r = await raster(await lopsided());
+  const rightShare = (f: { count: number; xy: Float32Array }): number => {
+    let n = 0;
+    for (let i = 0; i < f.count; i++) if (f.xy[2 * i]! > 400) n++;
+    return n / Math.max(1, f.count);
+  };
+  const spread = await extractFeatures(r);
+  const crowded = await extractFeatures(r, { gridCell: 0 });
+  assert.ok(spread.count >= 500, `only ${spread.count} keypoints`);
+  assert.ok(rightShare(spread) > rightShare(crowded) + 0.03, `right-half share ${rightShare(spread).toFixed(3)} vs ${rightShare(crowded).toFixed(3)} without the grid`);
+  // Strongest first is kept (the index takes a prefix): the output is in one order, no duplicates of a position.
+  const seen = new Set<string>();
+  for (let i = 0; i < spread.count; i++) seen.add(`${spread.xy[2 * i]},${spread.xy[2 * i + 1]}`);
+  assert.ok(seen.size > spread.count * 0.95);
+});
+
+test('small and low-contrast images still give keypoints, and a half-size copy matches its original', async () => {
+  const png = await lopsided();
+  const small = await raster(await sharp(png).resize(300).png().toBuffer());
+  const up = await extractFeatures(small);
+  const native = await extractFeatures(small, { maxUpscale: 1 });
+  assert.ok(up.count > native.count, `upsampled ${up.count} vs native ${native.count}`);
+  // Coordinates stay in the image's own pixels.
+  for (let i = 0; i < up.count; i++) assert.ok(up.xy[2 * i]! < 300 && up.xy[2 * i + 1]! < 188);
+  // Contrast squeezed into 20 grey levels: FAST's fixed threshold sees little unless the levels are stretched.
+  const flat = await raster(await sharp(png).linear(20 / 255, 118).png().toBuffer());
+  const stretched = await extractFeatures(flat);
+  const plain = await extractFeatures(flat, { stretch: false });
+  assert.ok(stretched.count > plain.count * 1.5, `stretched ${stretched.count} vs ${plain.count}`);
+  const m = await matchFeatures(up, await extractFeatures(await raster(png)));
+  assert.ok(m.inliers >= 40 && m.homography, `inliers ${m.inliers}`);
+});

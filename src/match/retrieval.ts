@@ -31,8 +31,19 @@ export interface MatcherOptions {
   minInliers?: number;
   /** PDQ hits at or below this distance are accepted without feature verification (default 10). */
   pdqTrustedDistance?: number;
-  /** A feature match must have this many times the inliers of any other verified candidate (default 2). */
+  /**
+   * Look-alikes within this factor of the best candidate's inliers are returned as runner-ups when nothing is
+   * confident (default 2).
+   */
   distinctRatio?: number;
+  /**
+   * A feature match is confident only with this many times the inliers of every other verified candidate (default 3).
+   * Above `distinctRatio` on purpose: when the vault holds a single card of a design (another person's), a copy of a
+   * card not in the vault matches it on the whole template and beats cards of other designs, which share only the
+   * layout, by up to 2.7× (bench:recall). A source that wins by less is still returned, as a runner-up, and the
+   * investigation decides on the decrypted originals.
+   */
+  confidentRatio?: number;
   /** Extract and use local features (default true). */
   features?: boolean;
   /**
@@ -62,7 +73,7 @@ export interface MatchCandidate {
   method: 'pdq' | 'features' | 'pdq+features';
   /**
    * True when this candidate alone explains the copy (a trusted PDQ distance, or a feature match — with or without a
-   * PDQ hit — with `distinctRatio` × the inliers of every other verified candidate). False for a runner-up: a
+   * PDQ hit — with `confidentRatio` × the inliers of every other verified candidate). False for a runner-up: a
    * geometrically verified look-alike (e.g. another person's card of the same design) that needs a discriminative
    * check on the decrypted original before it can be called a match.
    */
@@ -130,6 +141,7 @@ export class ImageMatcher {
       minInliers: opts.minInliers ?? 16,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
       distinctRatio: opts.distinctRatio ?? 2,
+      confidentRatio: opts.confidentRatio ?? 3,
       features: opts.features ?? true,
       queryPasses: opts.queryPasses ?? DEFAULT_QUERY_PASSES,
     };
@@ -339,7 +351,7 @@ export class ImageMatcher {
       // 11–31 bits is no independent evidence: cards of one issuer sit 24–60 bits apart, and the same template that
       // brings them within the radius also gives them inliers (bench:recall had three such false matches). Documents of one issuer share their design, so another person's card also gathers inliers
       // on the template; the true source has the template AND the person-specific content, so it normally has
-      // `distinctRatio` × the inliers of the runner-up. Normally, not always: on a blurred phone photo of a screen the
+      // `confidentRatio` × the inliers of the runner-up. Normally, not always: on a blurred phone photo of a screen the
       // person-specific details (small text) lose their keypoints first, so the source and a look-alike can end up
       // close. Those are returned as runner-ups (confident: false) after the confident candidates; an investigation
       // decides between them on the decrypted originals, which retrieval cannot do.
@@ -350,10 +362,10 @@ export class ImageMatcher {
       if (c.inliers !== null && !pdqOk) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
-        if (c.inliers < this.o.distinctRatio * runnerUp) {
+        if (c.inliers < this.o.confidentRatio * runnerUp) {
           if (opts.confidentOnly) continue;
           confident = false;
-          featScore *= 0.5 * Math.min(1, c.inliers / (this.o.distinctRatio * runnerUp));
+          featScore *= 0.5 * Math.min(1, c.inliers / (this.o.confidentRatio * runnerUp));
         }
       }
       const pdqScore = c.distance === null ? 0 : 1 - c.distance / 64;

@@ -76,3 +76,14 @@ test('a dot-grid image survives resizing and rotation (its own lattice does not 
     assert.ok(ok(r), `${name}: statistic ${r.statistic.toFixed(2)}`);
   }
 });
+
+test('a sheared, anisotropically scaled ID card (a phone-photo stand-in) is read: sheared lattices are proposed', async () => {
+  const synth = await import('./fixtures/synth/index.js');
+  const person = synth.makePerson(1004);
+  const card = await decodeImage(await synth.renderIdCard(person, await synth.renderPortrait(person)), 'card.png', LIMITS);
+  const marked = embed({ width: card.width, height: card.height, channels: 3, data: card.data }, payload, key);
+  const bytes = await sharp(marked.data, { raw: { width: marked.width, height: marked.height, channels: 3 } })
+    .affine([[0.93, -0.08], [0.06, 1.07]], { background: '#000' }).blur(0.8).jpeg({ quality: 80 }).toBuffer();
+  const r = detect(await decodeImage(bytes, 'stretched.jpg', LIMITS), key);
+  assert.ok(ok(r), `statistic ${r.statistic.toFixed(2)}`);
+});

@@ -278,7 +278,7 @@ function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
 }
 
 /** Detects the mark of `secret` in decoded pixels. */
-export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean } = {}): DetectResult {
+export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean; trace?: { B: Mat2; t: number }[] } = {}): DetectResult {
   const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, tilePx: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
   const layout = tileLayout(secret);
   const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
@@ -360,6 +360,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     const can = toCanonical(levels, M0);
     if (!can) continue;
     const f = fold(can);
+    let candBest = -Infinity;
     for (let d = 0; d < 8; d++) {
       const fv = variant(f, d, new Float64Array(TILE * TILE));
       re.set(fv);
@@ -390,10 +391,13 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         const t = pilotStat(layout, a);
         const B: Mat2 = [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry];
         if (!best || t > best.t) best = { t, d, ox, oy, a, B };
+        if (t > candBest) candBest = t;
         const hit = tryDecode(layout, a, t);
         if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d, ox, oy, a, B };
       }
     }
+    // Benchmarks only: every lattice tried (in stage-1 px per tile) with its best pilot statistic.
+    opts.trace?.push({ B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry], t: candBest });
     // Stop at the first lattice with a hypothesis that passes a rule (the bound already counts every hypothesis).
     if (accepted) break;
   }

@@ -199,6 +199,9 @@ export function refineLattice(a: Acf, B: Mat2): Mat2 {
  * [minR, maxR] each propose a basis (v, its partner near v rotated 90°); the basis is scored by the mean z over
  * its lattice points, and half-size lattices are proposed too (a peak at twice the period is also a lattice point).
  */
+/** Strongest autocorrelation peaks paired freely (any angle 65–115°) into sheared lattice candidates. */
+const SKEW_PEAKS = 24;
+
 export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: number, extra: Mat2[] = []): { B: Mat2; score: number }[] {
   const { maxLag, side, z } = a;
   const peaks: { x: number; y: number; z: number }[] = [];
@@ -237,6 +240,19 @@ export function findLattices(a: Acf, minR: number, maxR: number, maxCandidates: 
     const B: Mat2 = [p.x, q.x, p.y, q.y];
     consider(B);
     consider([B[0] / 2, B[1] / 2, B[2] / 2, B[3] / 2]);
+  }
+  // Sheared / anisotropically scaled lattices (a photographed or stretched copy): the partner of a strong peak is
+  // another strong peak at 65–115° and 0.8–1.25× its length, not necessarily near 90° and equal length.
+  const strong = top.slice(0, SKEW_PEAKS);
+  for (const p of strong) {
+    const lp = Math.hypot(p.x, p.y);
+    for (const q of strong) {
+      if (q === p) continue;
+      const lq = Math.hypot(q.x, q.y);
+      const cos = (p.x * q.x + p.y * q.y) / (lp * lq);
+      if (lq < 0.8 * lp || lq > 1.25 * lp || Math.abs(cos) > 0.42) continue;
+      consider([p.x, q.x, p.y, q.y]);
+    }
   }
   cands.sort((p, q) => q.score - p.score);
   // Drop duplicates (same lattice up to sign/swap of basis vectors). Extras given as-is are always kept.

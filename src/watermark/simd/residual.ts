@@ -25,11 +25,11 @@ interface Kernels {
 }
 
 let module: object | null | undefined;
+let cached: Kernels | null = null;
+/** An instance is kept for reuse by the thread while its memory is at most this big (a 12 MP image needs ≈ 44 MB). */
+const KEEP_BYTES = 64 << 20;
 
-/**
- * A fresh instance whose memory holds `bytes`. One per call: the result is returned as a view of that memory (no
- * copy out), which stays valid because nothing grows the memory afterwards; it is freed with the result.
- */
+/** An instance whose memory holds `bytes`: the thread's cached one, or a one-off for very large images. */
 function instantiate(bytes: number): Kernels | null {
   if (module === undefined) {
     try {
@@ -39,17 +39,19 @@ function instantiate(bytes: number): Kernels | null {
     }
   }
   if (!module || !wasm) return null;
-  const k = new wasm.Instance(module, {}).exports as Kernels;
+  const keep = bytes <= KEEP_BYTES;
+  const k = (keep && cached) || (new wasm.Instance(module, {}).exports as Kernels);
   const have = k.memory.buffer.byteLength;
   if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (keep) cached = k;
   return k;
 }
 
 /**
  * `out = clamp(pixels + delta)` on every colour channel (alpha untouched), where delta is the bilinear blend of two
  * rows of the widened residual (`h` rows of `W` columns, written by `widen` into the given array with the given row
- * stride) at each output row's vertical position. Returns the new pixel bytes (a view of the instance's memory, at
- * offset 0), or null when WebAssembly SIMD is unavailable.
+ * stride) at each output row's vertical position. Returns the new pixel bytes, or null when WebAssembly SIMD is
+ * unavailable.
  */
 export function addWideResidualSimd(src: Uint8Array, W: number, H: number, channels: 3 | 4, h: number, widen: (out: Float32Array, stride: number) => void): Uint8Array | null {
   const Wp = (W + 15) & ~15;
@@ -82,5 +84,8 @@ export function addWideResidualSimd(src: Uint8Array, W: number, H: number, chann
       for (let c = 0; c < 3; c++) bytes[p + c] = Math.max(0, Math.min(255, bytes[p + c]! + d));
     }
   }
-  return new Uint8Array(mem, 0, src.length);
+  // Copied out into a buffer of its own (not zero-filled first: every byte is overwritten).
+  const out = Buffer.allocUnsafeSlow(src.length);
+  out.set(bytes.subarray(0, src.length));
+  return new Uint8Array(out.buffer, out.byteOffset, src.length);
 }

@@ -277,6 +277,7 @@ async function main(): Promise<void> {
     // counted apart: handing them on is by design, the source missing from the list is what cannot be recovered.
     const per = new Map<string, { n: number; hit: number; falseM: number; runnerUps: number; group: string }>();
     const times: number[] = [];
+    const stageMs = { pdq: 0, extract: 0, vote: 0, verify: 0 };
     const dump: unknown[] = [];
     let falseTotal = 0;
     let runnerTotal = 0;
@@ -286,6 +287,7 @@ async function main(): Promise<void> {
       const explain: MatchExplain = { pdq: [], votes: [], verified: [] };
       const cands: MatchCandidate[] = await reloaded.match(r, { top: 5, explain });
       times.push(performance.now() - ti);
+      if (explain.ms) for (const k of ['pdq', 'extract', 'vote', 'verify'] as const) stageMs[k] += explain.ms[k];
       const hit = cands.some((c) => q.expected.has(c.imageId));
       const falseM = cands.filter((c) => c.confident && !q.expected.has(c.imageId)).length;
       if (DUMP) dump.push({ attack: q.attack, group: q.group, expected: [...q.expected], verified: explain.verified, pdq: explain.pdq.slice(0, 5), got: cands.map((c) => ({ id: c.imageId, confident: c.confident, inliers: c.inliers, distance: c.distance })) });
@@ -304,6 +306,8 @@ async function main(): Promise<void> {
     if (DUMP && mode === 'full') writeFileSync(DUMP, JSON.stringify(dump));
     times.sort((a, b) => a - b);
     console.log(`\n[${mode}] ingest ${ingestMs.toFixed(0)} ms/image; index rebuild from store: ${loaded.pdq} PDQ + ${loaded.descriptors} descriptors in ${loaded.ms.toFixed(0)} ms; query p50 ${times[Math.floor(times.length / 2)]!.toFixed(0)} ms, p99 ${times[Math.floor(times.length * 0.99)]!.toFixed(0)} ms`);
+    const nq = times.length;
+    console.log(`  query stages (mean ms): PDQ ${(stageMs.pdq / nq).toFixed(0)}, ORB extraction ${(stageMs.extract / nq).toFixed(0)}, descriptor vote ${(stageMs.vote / nq).toFixed(0)}, geometric verification ${(stageMs.verify / nq).toFixed(0)}`);
     console.log('attack                    group        recall          false matches  other runner-ups');
     for (const [name, e] of per) {
       const recall = e.group === 'negative' ? '   —   ' : `${((100 * e.hit) / e.n).toFixed(1).padStart(5)}% (${e.hit}/${e.n})`;

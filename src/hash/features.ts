@@ -344,6 +344,11 @@ export interface MatchOptions {
   maxDistance?: number;
   /** Query descriptors to ignore (e.g. template features common to many vault images). */
   ignoreQuery?: Uint8Array;
+  /**
+   * No RANSAC below this many ratio-test matches (default 8, the least a homography is fitted on). A caller that
+   * needs N inliers passes N: RANSAC on a wrong candidate runs its full 2,000 iterations, most of retrieval's time.
+   */
+  minMatches?: number;
 }
 
 /**
@@ -389,7 +394,7 @@ export async function matchFeatures(query: Features, cand: Features, opts: Match
     dst.push(query.xy[2 * i]!, query.xy[2 * i + 1]!);
   }
   const m = src.length / 2;
-  if (m < 8) return { ...none, matches: m };
+  if (m < Math.max(8, opts.minMatches ?? 8)) return { ...none, matches: m };
   const { cv } = await loadOpenCv();
   const s = cv.matFromArray(m, 1, cv.CV_32FC2, src);
   const d = cv.matFromArray(m, 1, cv.CV_32FC2, dst);

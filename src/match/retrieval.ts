@@ -52,7 +52,7 @@ export interface MatcherOptions {
    * analysed once at 800 px; extra query passes recover copies whose content sits at another scale (a card filling a
    * third of a phone photo) or lost its contrast (a photographed screen).
    */
-  queryPasses?: { workSide: number; maxFeatures: number; clahe?: number }[];
+  queryPasses?: { workSide: number; maxFeatures: number; clahe?: number; maxUpscale?: number }[];
 }
 
 /** One candidate source image of a query. */
@@ -103,12 +103,15 @@ export interface MatchExplain {
   votes: { imageId: string; votes: number; voters: number }[];
   /** Every geometrically verified candidate: matches before RANSAC, inliers (0 when no plausible homography). */
   verified: { imageId: string; matches: number; inliers: number }[];
+  /** Milliseconds per stage: PDQ, ORB extraction of the query, descriptor voting, geometric verification. */
+  ms?: { pdq: number; extract: number; vote: number; verify: number };
 }
 
 /** Default query analysis: the vault's own pass, a finer one and a contrast-equalised one (see bench:recall). */
-const DEFAULT_QUERY_PASSES: { workSide: number; maxFeatures: number; clahe?: number }[] = [
+const DEFAULT_QUERY_PASSES: { workSide: number; maxFeatures: number; clahe?: number; maxUpscale?: number }[] = [
   { workSide: 800, maxFeatures: 600 },
-  { workSide: 1200, maxFeatures: 900 },
+  // Not upsampled: for a small copy the first pass already is, and the native scale adds the coarser keypoints.
+  { workSide: 1200, maxFeatures: 900, maxUpscale: 1 },
 ];
 
 const VARIANTS = ['original', 'rotate90', 'rotate180', 'rotate270', 'flipX', 'flipY', 'flipPlus1', 'flipMinus1'];
@@ -251,6 +254,7 @@ export class ImageMatcher {
 
   /** Finds the source images of a (possibly altered) copy, best first. An empty index gives []. */
   async match(r: Raster, opts: MatchQueryOptions = {}): Promise<MatchCandidate[]> {
+    let tStage = performance.now();
     const radius = opts.radius ?? DEFAULT_RADIUS;
     const top = opts.top ?? 10;
     if (!Number.isInteger(top) || top < 1) throw invalidArgument('top', 'a positive integer', top);
@@ -266,7 +270,15 @@ export class ImageMatcher {
         found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
       }
     });
+    const ms = { pdq: 0, extract: 0, vote: 0, verify: 0 };
+    const lap = (k: keyof typeof ms): void => {
+      const now = performance.now();
+      ms[k] += now - tStage;
+      tStage = now;
+    };
+    lap('pdq');
     if (opts.explain) {
+      opts.explain.ms = ms;
       opts.explain.pdq = [...found.values()].map((c) => ({ imageId: c.imageId, distance: c.distance!, variant: c.variant! })).sort((a, b) => a.distance - b.distance);
       opts.explain.votes = [];
       opts.explain.verified = [];
@@ -281,6 +293,7 @@ export class ImageMatcher {
       // All passes vote; the first (the vault's own analysis) verifies: extra keypoints add look-alike inliers and
       // RANSAC time more than they add inliers on the source.
       const voting = passes.length === 1 ? passes[0]! : concatFeatures(passes);
+      lap('extract');
       qf = passes[0]!;
       // Vote: each query descriptor spreads one vote over the images it hits, so template-like descriptors (an
       // issuer's card design, hitting every card of that issuer) weigh little and person-specific ones decide.
@@ -302,12 +315,13 @@ export class ImageMatcher {
       const ranked = [...votes.entries()].filter(([id]) => (voters.get(id) ?? 0) >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map(([imageId, v]) => ({ imageId, votes: Math.round(v * 100) / 100, voters: voters.get(imageId) ?? 0 }));
       const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
+      lap('vote');
       for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
       let flopped: Features | null = null;
       // ORB is not mirror-invariant: verify with the mirrored query and map the homography back (x → W-1-x).
       const mirrored = async (cf: Features): Promise<FeatureMatch> => {
         flopped ??= await extractFeatures(flop(r));
-        const mf = await matchFeatures(flopped, cf);
+        const mf = await matchFeatures(flopped, cf, { minMatches: this.o.minInliers });
         if (mf.homography) {
           const h = mf.homography;
           const W1 = r.width - 1;
@@ -326,7 +340,7 @@ export class ImageMatcher {
       for (const id of toVerify) {
         const cf = this.features(id);
         if (!cf) continue;
-        let m = await matchFeatures(qf, cf);
+        let m = await matchFeatures(qf, cf, { minMatches: this.o.minInliers });
         const pdqVariant = found.get(id)?.variant;
         // A mirrored copy found by a dihedral PDQ hash.
         if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') m = await mirrored(cf);
@@ -344,6 +358,7 @@ export class ImageMatcher {
           accept(top1[0], await mirrored(cf));
         }
       }
+      lap('verify');
     }
     for (const c of found.values()) {
       // Confident: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), or a feature match

@@ -277,30 +277,18 @@ function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
   return viterbiDecode(soft, INFO_BITS);
 }
 
-/** Detects the mark of `secret` in decoded pixels. */
-export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean; trace?: { B: Mat2; t: number }[] } = {}): DetectResult {
-  const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, tilePx: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
-  const layout = tileLayout(secret);
-  const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
-  const I0 = lumaBoxExact(img, k0);
-  if (Math.min(I0.width, I0.height) < 32) return none;
-  const levels: Plane[] = [I0];
-  while (levels.length < 8) {
-    const last = levels[levels.length - 1]!;
-    if (Math.min(last.width, last.height) < 64) break;
-    levels.push(halve(last));
-  }
-  const a0 = I0.width * I0.height;
-  const A1 = 256 * 256;
-  const s1 = a0 > A1 ? Math.sqrt(A1 / a0) : 1;
-  const S1 = s1 < 1 ? resize(I0, Math.max(8, Math.round(I0.width * s1)), Math.max(8, Math.round(I0.height * s1))) : I0;
+/**
+ * The candidate lattices (stage-1 px per tile) after the unscaled one, all derived from the image alone (so the
+ * hypothesis count, and the bound, do not depend on the key): the 5 best by autocorrelation score, the ladder periods,
+ * the best near the expected period, a square-lattice search, then square lattices around the near ones.
+ */
+function latticeCandidates(S1: Plane, imgWidth: number, aw: { w: number; h: number }, expected: number): { B: Mat2; score: number }[] {
+  const lattices: { B: Mat2; score: number }[] = [{ B: [expected, 0, 0, expected], score: 0 }];
   const d1 = whiten(S1, undefined, SYNC_WHITEN_POWER);
   const maxLag = Math.min(Math.max(S1.width, S1.height) - 8, 512 - Math.max(S1.width, S1.height));
   const acf = autocorrelation(d1, S1.width, S1.height, maxLag);
   // Candidates: the best-scoring lattices, plus the best ones whose period is near what an unscaled copy of a marked
   // image of this size would show (strongly periodic textures can outscore the mark's lattice in the autocorrelation).
-  const aw = workingSize(img.width, img.height);
-  const expected = TILE * Math.sqrt((S1.width * S1.height) / (aw.w * aw.h));
   const all = findLattices(acf, 17, maxLag, 60, [[expected, 0, 0, expected]]);
   const isExpected = (c: { B: Mat2 }): boolean => c.B[0] === expected && c.B[3] === expected && c.B[1] === 0 && c.B[2] === 0;
   const square = searchSquareLattice(acf, Math.max(17, 0.45 * expected), Math.min(maxLag * 0.9, 2.3 * expected), 10.5, 4);
@@ -308,19 +296,16 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     const p = Math.sqrt(Math.abs(c.B[0] * c.B[3] - c.B[1] * c.B[2]));
     return !isExpected(c) && p > 0.7 * expected && p < 1.45 * expected;
   });
-  const lattices: { B: Mat2; score: number }[] = [];
   const addIfNew = (c: { B: Mat2; score: number }, upTo: number): void => {
     if (lattices.length < upTo && !lattices.some((o) => Math.hypot(o.B[0] - c.B[0], o.B[1] - c.B[1], o.B[2] - c.B[2], o.B[3] - c.B[3]) < 0.02 * expected)) lattices.push(c);
   };
-  // The expected lattice as given first (unscaled copies — re-encodings, crops, colour changes — are most leaks, and
-  // the scan stops at the first lattice that decodes), then the 5 best by score, the ladder periods, 4 best near the
+  // After the unscaled lattice (tried first by the caller): the 5 best by score, the ladder periods, the best near the
   // expected period, then the square-lattice search. The order changes the speed only: the bound counts all 48.
-  for (const c of all.filter(isExpected)) addIfNew(c, 1);
   for (const c of all.filter((x) => !isExpected(x))) addIfNew(c, 6);
   // An unscaled crop of a larger image carries a ladder period between this image's own and ≈ 2.2× it (a crop keeping
   // 20 % of the area); they are tried as given, axis-aligned (see PERIOD_LADDER).
-  const toS1 = S1.width / img.width;
-  const ownPeriod = (TILE * img.width) / aw.w;
+  const toS1 = S1.width / imgWidth;
+  const ownPeriod = (TILE * imgWidth) / aw.w;
   for (const p of ladderPeriods(ownPeriod * 1.01, ownPeriod * 2.2)) addIfNew({ B: [p * toS1, 0, 0, p * toS1], score: 0 }, 11);
   for (const c of near) addIfNew(c, 15);
   for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
@@ -347,6 +332,28 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
       if (lattices.length < MAX_CANDIDATES && !lattices.some((o) => Math.hypot(o.B[0] - B[0], o.B[1] - B[1], o.B[2] - B[2], o.B[3] - B[3]) < 0.004 * p)) lattices.push({ B, score: 0 });
     }
   }
+  return lattices;
+}
+
+/** Detects the mark of `secret` in decoded pixels. */
+export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostics?: boolean; trace?: { B: Mat2; t: number }[] } = {}): DetectResult {
+  const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, tilePx: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
+  const layout = tileLayout(secret);
+  const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
+  const I0 = lumaBoxExact(img, k0);
+  if (Math.min(I0.width, I0.height) < 32) return none;
+  const levels: Plane[] = [I0];
+  while (levels.length < 8) {
+    const last = levels[levels.length - 1]!;
+    if (Math.min(last.width, last.height) < 64) break;
+    levels.push(halve(last));
+  }
+  const a0 = I0.width * I0.height;
+  const A1 = 256 * 256;
+  const s1 = a0 > A1 ? Math.sqrt(A1 / a0) : 1;
+  const S1 = s1 < 1 ? resize(I0, Math.max(8, Math.round(I0.width * s1)), Math.max(8, Math.round(I0.height * s1))) : I0;
+  const aw = workingSize(img.width, img.height);
+  const expected = TILE * Math.sqrt((S1.width * S1.height) / (aw.w * aw.h));
   const rx = I0.width / S1.width;
   const ry = I0.height / S1.height;
   const pf = pilotFft(layout);
@@ -354,11 +361,12 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   let accepted = null as Accepted | null;
   const re = new Float64Array(TILE * TILE);
   const im = new Float64Array(TILE * TILE);
-  for (const cand of lattices) {
+  /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
+  const tryLattice = (LB: Mat2): void => {
     // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
-    const M0: Mat2 = [(rx * cand.B[0]) / TILE, (rx * cand.B[1]) / TILE, (ry * cand.B[2]) / TILE, (ry * cand.B[3]) / TILE];
+    const M0: Mat2 = [(rx * LB[0]) / TILE, (rx * LB[1]) / TILE, (ry * LB[2]) / TILE, (ry * LB[3]) / TILE];
     const can = toCanonical(levels, M0);
-    if (!can) continue;
+    if (!can) return;
     const f = fold(can);
     let candBest = -Infinity;
     for (let d = 0; d < 8; d++) {
@@ -398,8 +406,19 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     }
     // Benchmarks only: every lattice tried (in stage-1 px per tile) with its best pilot statistic.
     opts.trace?.push({ B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry], t: candBest });
+  };
+  // The unscaled lattice first, before any synchronisation work: unscaled copies (re-encodings, crops, colour changes)
+  // are most leaks. The candidate list below starts with the same lattice, so the hypotheses are unchanged.
+  const expectedB: Mat2 = [expected, 0, 0, expected];
+  tryLattice(expectedB);
+  let lattices: { B: Mat2; score: number }[] = [{ B: expectedB, score: 0 }];
+  if (!accepted) {
+    lattices = latticeCandidates(S1, img.width, aw, expected);
     // Stop at the first lattice with a hypothesis that passes a rule (the bound already counts every hypothesis).
-    if (accepted) break;
+    for (const cand of lattices.slice(1)) {
+      tryLattice(cand.B);
+      if (accepted) break;
+    }
   }
   if (accepted) best = accepted;
   if (!best) return { ...none, candidates: lattices.length };

@@ -10,7 +10,7 @@ import { TracemarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { decodeImage, type Raster } from '../image/decode.js';
-import { apply3, mul3, scale3, type Mat3 } from '../image/homography.js';
+import { mul3, scale3, type Mat3 } from '../image/homography.js';
 import { extractFeatures, matchFeatures, type Features } from '../hash/features.js';
 import type { ImageMatcher, MatchCandidate } from '../match/retrieval.js';
 import type { ImageRow, RecordStore, SubjectRow } from '../storage/records/record-store.js';
@@ -20,28 +20,63 @@ import { hammingWords, toWords } from '../hash/hasher.js';
 import { PDQ_ALGO } from '../match/retrieval.js';
 import { detect, WatermarkPool, type WatermarkKey } from '../watermark/index.js';
 import type { RecordsService } from '../vault/records-service.js';
-import { detectAlteration, type AlterationResult } from './alteration.js';
+import type { AlterationResult } from './alteration.js';
+import { ComputePool } from './compute-pool.js';
 import { rankRecipients } from './attribution-input.js';
 import { REPORT_SCHEMA, type LeakReport, type ReportFile, type ReportSkipped } from './report.js';
-import { verifyCandidates, type VerifyCandidate, type VerifyScore } from './verify.js';
+import { subsumes, type VerifyCandidate, type VerifyScore } from './verify.js';
 import { walkLeakFolder } from './walk.js';
 
 /**
- * Acceptance (calibrated on make-leak-case): where look-alikes share the candidate's template, the candidate must win
- * this share of the record-specific blocks; otherwise (selfies, photos) this share of its blocks must agree.
+ * Acceptance. Where look-alikes share the candidate's template, the candidate must win this share of the
+ * record-specific blocks; otherwise (selfies, photos) this share of its blocks must agree.
  */
 export const MATCH_WIN_SHARE = 0.3;
-/** Documents share their issuer's template with many look-alikes, so they must win more of what is left. */
-export const MATCH_WIN_SHARE_DOCUMENT = 0.5;
+/** Documents share their issuer's template with many look-alikes: they must win this share of what is left… */
+export const MATCH_WIN_SHARE_DOCUMENT = 0.25;
+/**
+ * …and reproduce this share of their most contrasted record-specific blocks (see VerifyScore.strongAgreement) —
+ * the test that still holds when the vault has no other card of the same design to compare with.
+ */
+export const MATCH_STRONG_DOCUMENT = 0.75;
 export const MATCH_AGREEMENT = 0.45;
 
-/** Whether a verification score makes a candidate the source of a leaked copy. */
+const isDocument = (kind: string): boolean => kind === 'id_front' || kind === 'id_back' || kind === 'proof_of_address';
+
+/** Whether a verification score makes a candidate the source of a leaked copy (before same-subject comparison). */
 export function accepted(s: VerifyScore): boolean {
-  const need = s.kind === 'id_front' || s.kind === 'id_back' ? MATCH_WIN_SHARE_DOCUMENT : MATCH_WIN_SHARE;
-  return s.winShare !== null ? s.winShare >= need && s.agreement >= MATCH_AGREEMENT : s.agreement >= MATCH_AGREEMENT;
+  if (s.agreement < MATCH_AGREEMENT) return false;
+  if (isDocument(s.kind)) return s.strongAgreement >= MATCH_STRONG_DOCUMENT && (s.winShare === null || s.winShare >= MATCH_WIN_SHARE_DOCUMENT);
+  return s.winShare === null || s.winShare >= MATCH_WIN_SHARE;
+}
+
+/**
+ * The candidate that explains the leaked frame, or -1. Among one subject's images, one that another image subsumes
+ * (see {@link subsumes}: e.g. a selfie whose only agreeing content is the card the id_front shows better) is not a
+ * source in its own right — and it cannot rescue a rejected id_front either. Among what is left, the accepted
+ * candidate covering the most of the frame wins (a selfie explains the whole frame, the card inside it only part).
+ */
+export function pickSource(sc: VerifyScore[], groups: string[]): number {
+  const ok = sc.map((x, i) => {
+    for (let j = 0; j < sc.length; j++) if (j !== i && groups[j] === groups[i] && subsumes(sc[j]!, x) && !(subsumes(x, sc[j]!) && i < j)) return false;
+    return accepted(x);
+  });
+  let b = -1;
+  sc.forEach((x, i) => {
+    if (!ok[i]) return;
+    const cur = b >= 0 ? sc[b]! : null;
+    if (!cur || x.coverage > cur.coverage + 0.05 || (Math.abs(x.coverage - cur.coverage) <= 0.05 && x.meanNcc > cur.meanNcc)) b = i;
+  });
+  return b;
 }
 /** Candidates decrypted and verified per leaked file. */
 const VERIFY_TOP = 6;
+/** Decoded originals kept per investigation (pixel bytes): a leak repeats subjects, and look-alikes recur. */
+const ORIGINALS_CACHE_BYTES = 768e6;
+/** Nearest-hash look-alikes considered per candidate (see references()). */
+const REFERENCE_TRIES = 24;
+/** Leaked files analysed at once: two keep the main thread and both worker threads busy on two cores. */
+const INVESTIGATE_LANES = Math.max(1, Math.floor(Number(process.env.TM_INVESTIGATE_LANES ?? 2)) || 2);
 
 /** What the investigation needs; wired in src/app. */
 export interface InvestigateDeps {
@@ -95,31 +130,12 @@ function dihedralMap(variant: string, w: number, h: number): Mat3 {
   }
 }
 
-/**
- * The homography to compare pixels under. Feature homographies are fitted where keypoints are dense (for a selfie,
- * mostly on the card), so far from there they can drift by pixels — enough to flag the background as edited. Most
- * leaks of a whole image are a scale and an offset (screenshots, resizes, crops): the axis-aligned fit to where the
- * feature homography puts the original's corners is tried too, and whichever agrees with more blocks is used.
- */
-function refineForComparison(leaked: Raster, v: VerifyCandidate): Mat3 {
-  const H = v.homography;
-  const [x0, y0] = apply3(H, 0, 0);
-  const [x1, y1] = apply3(H, v.original.width, v.original.height);
-  const [x2, y2] = apply3(H, v.original.width, 0);
-  const [x3, y3] = apply3(H, 0, v.original.height);
-  const left = (x0 + x3) / 2, right = (x1 + x2) / 2, top = (y0 + y2) / 2, bottom = (y1 + y3) / 2;
-  if (!(right > left && bottom > top)) return H;
-  const sx = (right - left) / v.original.width, sy = (bottom - top) / v.original.height;
-  if (Math.abs(sx / sy - 1) > 0.05) return H; // not a uniform scale: keep the projective fit
-  const rect: Mat3 = [sx, 0, left, 0, sy, top, 0, 0, 1];
-  const [a, b] = verifyCandidates(leaked, [{ ...v, homography: H, reference: false }, { ...v, imageId: `${v.imageId}#rect`, homography: rect, reference: false }]);
-  return b && a && b.agreement > a.agreement ? rect : H;
-}
-
 /** Runs investigations over a vault. */
 export class InvestigateService {
-  /** Decrypted originals of this run, by image id (in memory only; dropped when the run ends). */
+  /** Decrypted originals of this run, by image id, least recently used first (in memory only; dropped when the run ends). */
   private originals = new Map<string, { image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features }>();
+  private originalBytes = 0;
+  private readonly loading = new Map<string, Promise<{ image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features } | null>>();
 
   /** Whole-image PDQ of every vault image, for finding a candidate's look-alikes (loaded once per run). */
   private pdqTable: { ids: string[]; kinds: string[]; words: Uint32Array; rowOf: Map<string, number> } | null = null;
@@ -158,15 +174,23 @@ export class InvestigateService {
     const near: { i: number; d: number }[] = [];
     for (let i = 0; i < t.ids.length; i++) {
       if (i === me || t.kinds[i] !== c.kind) continue;
-      near.push({ i, d: hammingWords(t.words, i, q) });
+      const d = hammingWords(t.words, i, q);
+      if (d <= 96) near.push({ i, d });
     }
     near.sort((a, b) => a.d - b.d);
     const out: VerifyCandidate[] = [];
+    let tried = 0;
     for (const { i, d } of near) {
-      if (out.length >= n || d > 96) break;
+      // Bounded: in a large vault many near hashes are unusable (other sizes, erased), and each lookup costs.
+      if (out.length >= n || d > 96 || tried >= REFERENCE_TRIES) break;
+      // Size and owner come from the record row, so an unusable look-alike is never decrypted.
+      const row = this.originals.get(t.ids[i]!)?.image ?? (await this.d.records.getImage(t.ids[i]!));
+      if (!row) continue; // a hash row without a record (erased meanwhile): costs nothing to skip
+      tried++;
+      if (row.subjectId === c.subjectId) continue;
+      if (Math.abs(row.width - c.width) > c.width * 0.02 || Math.abs(row.height - c.height) > c.height * 0.02) continue;
       const o = await this.original(t.ids[i]!, purpose);
-      if (!o || o.subject.id === c.subjectId) continue;
-      if (Math.abs(o.raster.width - c.width) > c.width * 0.02 || Math.abs(o.raster.height - c.height) > c.height * 0.02) continue;
+      if (!o) continue;
       out.push({ imageId: o.image.id, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: c.homography, reference: true });
     }
     return out;
@@ -174,7 +198,21 @@ export class InvestigateService {
 
   private async original(imageId: string, purpose: string): Promise<{ image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features } | null> {
     const hit = this.originals.get(imageId);
-    if (hit) return hit;
+    if (hit) {
+      // Least recently used goes first: move the hit to the end.
+      this.originals.delete(imageId);
+      this.originals.set(imageId, hit);
+      return hit;
+    }
+    // Two files are analysed at once: share one decryption of an original both need.
+    const pending = this.loading.get(imageId);
+    if (pending) return pending;
+    const p = this.load(imageId, purpose).finally(() => this.loading.delete(imageId));
+    this.loading.set(imageId, p);
+    return p;
+  }
+
+  private async load(imageId: string, purpose: string): Promise<{ image: ImageRow; subject: SubjectRow; raster: Raster; features?: Features } | null> {
     const image = await this.d.records.getImage(imageId);
     if (!image || image.status !== 'active') return null;
     const subject = await this.d.records.getSubject(image.subjectId);
@@ -182,8 +220,13 @@ export class InvestigateService {
     const bytes = await this.d.service.readImage(image, { purpose, action: 'image.investigate' });
     const raster = await decodeImage(bytes, image.id, { maxPixels: this.d.limits.maxPixels });
     const entry = { image, subject, raster };
-    if (this.originals.size > 256) this.originals.delete(this.originals.keys().next().value as string);
     this.originals.set(imageId, entry);
+    this.originalBytes += raster.data.length;
+    for (const [id, o] of this.originals) {
+      if (this.originalBytes <= ORIGINALS_CACHE_BYTES || id === imageId) break;
+      this.originals.delete(id);
+      this.originalBytes -= o.raster.data.length;
+    }
     return entry;
   }
 
@@ -208,28 +251,48 @@ export class InvestigateService {
     await this.d.audit.record('investigation.start', null, { purpose: opts.purpose, details: { files: entries.length } });
     const files: ReportFile[] = [];
     const skipped: ReportSkipped[] = [];
-    // One worker thread for watermark detection, overlapping this thread's retrieval and verification.
-    const pool = entries.length > 1 ? new WatermarkPool(1) : null;
+    // Worker threads: one for watermark detection, one for the pixel comparisons; two files in flight, so this thread
+    // retrieves one file's candidates while the workers detect and compare the other's.
+    const many = entries.length > 1;
+    const pool = many ? new WatermarkPool(1) : null;
+    const compute = new ComputePool(many ? 1 : 0);
     const visuals = new Map<string, FileVisuals>();
     const stages: Record<string, number> = {};
+    const results: ({ file: ReportFile } | { skip: ReportSkipped } | null)[] = entries.map(() => null);
     let done = 0;
-    for (const e of entries) {
-      opts.onProgress?.(done, entries.length, e.file);
-      if (e.skip) skipped.push({ file: e.file, ...e.skip });
-      else {
-        try {
-          const r = await this.analyse(e.file, await readFile(e.abs), matcher, key, pool, opts, stages);
-          files.push(r.file);
-          if (opts.visuals) visuals.set(e.file, r.visuals);
-        } catch (err) {
-          skipped.push({ file: e.file, code: err instanceof TracemarkError ? err.code : 'INTERNAL', reason: err instanceof TracemarkError ? err.message.replace(`${e.file}: `, '') : `analysis failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` });
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < entries.length) {
+        const i = next++;
+        const e = entries[i]!;
+        opts.onProgress?.(done, entries.length, e.file);
+        if (e.skip) results[i] = { skip: { file: e.file, ...e.skip } };
+        else {
+          try {
+            const r = await this.analyse(e.file, await readFile(e.abs), matcher, key, pool, compute, opts, stages);
+            results[i] = { file: r.file };
+            if (opts.visuals) visuals.set(e.file, r.visuals);
+          } catch (err) {
+            results[i] = { skip: { file: e.file, code: err instanceof TracemarkError ? err.code : 'INTERNAL', reason: err instanceof TracemarkError ? err.message.replace(`${e.file}: `, '') : `analysis failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` } };
+          }
         }
+        done++;
       }
-      done++;
+    };
+    try {
+      await Promise.all(Array.from({ length: many ? INVESTIGATE_LANES : 1 }, lane));
+    } finally {
+      await pool?.close();
+      await compute.close();
+    }
+    for (const r of results) {
+      if (!r) continue;
+      if ('file' in r) files.push(r.file);
+      else skipped.push(r.skip);
     }
     opts.onProgress?.(done, entries.length, '');
-    await pool?.close();
     this.originals.clear();
+    this.originalBytes = 0;
     this.pdqTable = null;
 
     const subjectsById = new Map<string, SubjectRow>();
@@ -310,7 +373,7 @@ export class InvestigateService {
   }
 
   /** One leaked file: watermark, match, alteration. */
-  private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, pool: WatermarkPool | null, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
+  private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, pool: WatermarkPool | null, compute: ComputePool, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
     const timings: Record<string, number> = {};
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const leaked = await timed(timings, 'decode', () => decodeImage(bytes, file, { maxPixels: this.d.limits.maxPixels, minSide: 32 }));
@@ -355,18 +418,8 @@ export class InvestigateService {
         }
       }
     });
-    // The image that explains the leaked frame: among candidates whose record-specific content agrees, the one that
-    // covers the most of the frame (a selfie explains the whole frame, the card inside it only part).
-    const pick = (sc: VerifyScore[]): number => {
-      let b = -1;
-      sc.forEach((x, i) => {
-        if (!accepted(x)) return;
-        const cur = b >= 0 ? sc[b]! : null;
-        if (!cur || x.coverage > cur.coverage + 0.05 || (Math.abs(x.coverage - cur.coverage) <= 0.05 && x.agreement > cur.agreement)) b = i;
-      });
-      return b;
-    };
-    let scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
+    const pick = (sc: VerifyScore[]): number => pickSource(sc, verifyInput.map((v) => v.group));
+    let scores = await compute.verify(leaked, [...verifyInput, ...refs], timings, MATCH_AGREEMENT);
     let best = pick(scores);
     if (best >= 0) {
       // Retrieval may have found the selfie but not the card inside it (or the reverse): try the subject's other
@@ -382,7 +435,7 @@ export class InvestigateService {
         }
       });
       if (verifyInput.length > before) {
-        scores = await timed(timings, 'verify', () => verifyCandidates(leaked, [...verifyInput, ...refs]));
+        scores = await compute.verify(leaked, [...verifyInput, ...refs], timings, MATCH_AGREEMENT);
         best = pick(scores);
       }
     }
@@ -401,8 +454,7 @@ export class InvestigateService {
         evidence: byMark ? 'watermark' : v.cand.inliers !== null ? 'features' : 'hash',
       };
       notes.push(`Matches ${v.kind} of ${v.subject.ref}: ${(s.agreement * 100).toFixed(0)}% of its textured blocks agree${s.winShare !== null ? `, and it beats every look-alike on ${(s.winShare * 100).toFixed(0)}% of the ${s.specificBlocks} record-specific blocks` : ''}; it explains ${(s.coverage * 100).toFixed(0)}% of the frame${s.winShare !== null ? ` (template ${(s.templateShare * 100).toFixed(0)}% of its blocks, mean margin over look-alikes ${s.meanMargin?.toFixed(2)})` : ''}.`);
-      const H = await timed(timings, 'align', () => refineForComparison(leaked, v));
-      alteration = await timed(timings, 'alteration', () => detectAlteration(v.original, leaked, H as unknown as readonly [number, number, number, number, number, number, number, number, number]));
+      alteration = await compute.compare(leaked, v, timings);
       if (alteration.altered) notes.push(`Altered: ${alteration.regions.length} region(s) differ from the vault original beyond re-compression, scaling and colour changes.`);
       if (!wm.detected) notes.push('No watermark: this copy did not leave through a marked release (it predates marking, came from the raw store, or from a recipient\'s own copy).');
       visualsOriginal = v.original;

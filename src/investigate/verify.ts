@@ -50,6 +50,35 @@ export interface VerifyScore {
   coverage: number;
   /** Fraction of the leaked frame covered by the aligned original. */
   overlap: number;
+  /** Share of the template blocks (shared with look-alikes) that agree with the leaked copy; null without look-alikes. */
+  templateAgreement: number | null;
+  /** Share of the record-specific blocks that agree with the leaked copy (NCC ≥ agree); null as winShare. */
+  specificAgreement: number | null;
+  /** Mean NCC over the candidate's compared (inside, textured) blocks: how faithfully it reproduces the frame. */
+  meanNcc: number;
+  /**
+   * Share of the candidate's most contrasted quarter of non-template blocks that agree with the leaked copy. Benign
+   * changes (blur, moiré, re-compression) hurt faint texture first and bold content (text, portrait edges) last, so a
+   * true source keeps its strongest record-specific blocks; another person's card of the same design differs exactly
+   * there. Unlike {@link winShare} it needs no look-alike in the vault.
+   */
+  strongAgreement: number;
+  /** Per block of the comparison grid: NCC with the leaked copy where textured and inside the original, else NaN. */
+  blocks: Float32Array;
+  /** Block-grid width (blocks per row), for {@link blocks}. */
+  gridWidth: number;
+}
+
+/** Standard deviation of a block of a plane (grey levels). */
+function blockStd(p: Plane, x0: number, y0: number): number {
+  let s = 0, ss = 0;
+  for (let y = y0; y < y0 + B; y++) for (let x = x0; x < x0 + B; x++) {
+    const v = p.data[y * p.width + x]!;
+    s += v;
+    ss += v * v;
+  }
+  const n = B * B;
+  return Math.sqrt(Math.max(0, ss / n - (s / n) ** 2));
 }
 
 /** Working resolution (longest side) of the comparison: enough to keep document text legible. */
@@ -73,11 +102,48 @@ interface Blocks {
   bh: number;
 }
 
+/** Summed-area tables of a plane, its square and its invalid pixels: any shifted block's sums in O(1). */
+interface Integral {
+  s: Float64Array;
+  ss: Float64Array;
+  inv: Int32Array | null;
+  /** Row stride (plane width + 1). */
+  stride: number;
+}
+
+function integral(p: Plane, valid: Uint8Array | null): Integral {
+  const W = p.width, H = p.height, stride = W + 1;
+  const s = new Float64Array(stride * (H + 1));
+  const ss = new Float64Array(stride * (H + 1));
+  const inv = valid ? new Int32Array(stride * (H + 1)) : null;
+  for (let y = 0; y < H; y++) {
+    let rs = 0, rss = 0, ri = 0;
+    for (let x = 0; x < W; x++) {
+      const v = p.data[y * W + x]!;
+      rs += v;
+      rss += v * v;
+      if (valid && !valid[y * W + x]) ri++;
+      const o = (y + 1) * stride + x + 1;
+      s[o] = s[o - stride]! + rs;
+      ss[o] = ss[o - stride]! + rss;
+      if (inv) inv[o] = inv[o - stride]! + ri;
+    }
+  }
+  return { s, ss, inv, stride };
+}
+
+/** Sum over the B×B block at (x0, y0) of a summed-area table. */
+function rect(t: Float64Array | Int32Array, stride: number, x0: number, y0: number): number {
+  const a = y0 * stride + x0, b = (y0 + B) * stride + x0;
+  return t[b + B]! - t[a + B]! - t[b]! + t[a]!;
+}
+
 /**
  * Best normalised correlation between block (bx, by) of `a` and the same block of `b` shifted by up to ±S pixels;
- * NaN when either side is flat or the shifted block leaves `b`'s valid area.
+ * NaN when either side is flat or the shifted block leaves `b`'s valid area. `bi` is `b`'s {@link integral}, so each
+ * shift costs one pass of products, not three.
  */
-function blockNcc(a: Plane, b: Plane, bValid: Uint8Array | null, x0: number, y0: number): number {
+function blockNcc(a: Plane, b: Plane, bi: Integral, x0: number, y0: number): number {
   const W = a.width;
   const H = a.height;
   const ad = a.data;
@@ -98,23 +164,18 @@ function blockNcc(a: Plane, b: Plane, bValid: Uint8Array | null, x0: number, y0:
     for (let dx = -S; dx <= S; dx++) {
       const xx0 = x0 + dx;
       if (xx0 < 0 || xx0 + B > W) continue;
-      let sb = 0, sbb = 0, sab = 0, invalid = 0;
-      for (let y = 0; y < B; y++) {
-        const ra = (y0 + y) * W + x0;
-        const rb = (yy0 + y) * W + xx0;
-        for (let x = 0; x < B; x++) {
-          if (bValid && !bValid[rb + x]) invalid++;
-          const u = bd[rb + x]!;
-          sb += u;
-          sbb += u * u;
-          sab += ad[ra + x]! * u;
-        }
-      }
-      if (invalid > n * 0.1) continue;
-      const vb = sbb - (sb * sb) / n;
+      if (bi.inv && rect(bi.inv, bi.stride, xx0, yy0) > n * 0.1) continue;
+      const sb = rect(bi.s, bi.stride, xx0, yy0);
+      const vb = rect(bi.ss, bi.stride, xx0, yy0) - (sb * sb) / n;
       if (vb < n * 4) {
         if (Number.isNaN(best)) best = 0;
         continue;
+      }
+      let sab = 0;
+      for (let y = 0; y < B; y++) {
+        const ra = (y0 + y) * W + x0;
+        const rb = (yy0 + y) * W + xx0;
+        for (let x = 0; x < B; x++) sab += ad[ra + x]! * bd[rb + x]!;
       }
       const r = (sab - (sa * sb) / n) / Math.sqrt(va * vb);
       if (Number.isNaN(best) || r > best) best = r;
@@ -123,18 +184,25 @@ function blockNcc(a: Plane, b: Plane, bValid: Uint8Array | null, x0: number, y0:
   return best;
 }
 
-/** Per-block best-shift correlation of the leaked plane against a warped original. */
-function blockMap(L: Plane, W: Plane, valid: Uint8Array, g: Blocks): Float32Array {
+/** Per-block best-shift correlation of plane `A` against plane `P` (with its integral). */
+function blockMap(A: Plane, P: Plane, pi: Integral, g: Blocks): Float32Array {
   const out = new Float32Array(g.bw * g.bh).fill(Number.NaN);
-  for (let by = 0; by < g.bh; by++) for (let bx = 0; bx < g.bw; bx++) out[by * g.bw + bx] = blockNcc(L, W, valid, bx * B, by * B);
+  for (let by = 0; by < g.bh; by++) for (let bx = 0; bx < g.bw; bx++) out[by * g.bw + bx] = blockNcc(A, P, pi, bx * B, by * B);
   return out;
+}
+
+function strongShare(xs: { sd: number; r: number }[]): number {
+  if (xs.length === 0) return 0;
+  xs.sort((a, b) => b.sd - a.sd);
+  const top = xs.slice(0, Math.max(1, Math.ceil(xs.length / 4)));
+  return top.filter((x) => x.r >= VERIFY_PARAMS.agree).length / top.length;
 }
 
 /**
  * Scores every non-reference candidate against the leaked copy. Pass look-alikes (other subjects' images of the
  * same template, flagged `reference`) so the shared template cancels out.
  */
-export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): VerifyScore[] {
+export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts: { minAgreement?: number } = {}): VerifyScore[] {
   const s = Math.min(1, WORK / Math.max(leaked.width, leaked.height));
   const w = Math.max(B, Math.round(leaked.width * s));
   const h = Math.max(B, Math.round(leaked.height * s));
@@ -143,12 +211,15 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
   const nb = g.bw * g.bh;
   const toWork = scale3(w / leaked.width, h / leaked.height);
   const warped = cands.map((c) => warpPlane(lumaBlocks(c.original, 1), mul3(toWork, c.homography), w, h));
-  const leakMaps = warped.map((x) => blockMap(L, x.plane, x.valid, g));
+  const ints = warped.map((x) => integral(x.plane, x.valid));
+  const leakMaps = warped.map((x, k) => blockMap(L, x.plane, ints[k]!, g));
+  const Li = integral(L, null);
   // Textured blocks of the leaked copy (where any comparison is informative).
   const textured = new Uint8Array(nb);
   let texturedTotal = 0;
   for (let by = 0; by < g.bh; by++) for (let bx = 0; bx < g.bw; bx++) {
-    if (!Number.isNaN(blockNcc(L, L, null, bx * B, by * B))) {
+    const sum = rect(Li.s, Li.stride, bx * B, by * B);
+    if (rect(Li.ss, Li.stride, bx * B, by * B) - (sum * sum) / (B * B) >= B * B * 9) { // σ ≥ 3 grey levels, as blockNcc
       textured[by * g.bw + bx] = 1;
       texturedTotal++;
     }
@@ -158,26 +229,45 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
     if (c.reference) return;
     const me = warped[k]!;
     const mine = leakMaps[k]!;
-    const others = cands.map((o, j) => ({ o, j })).filter(({ o, j }) => j !== k && o.group !== c.group);
+    // A candidate that agrees on too few blocks to be accepted needs no comparison with look-alikes (the costly part).
+    let pre = 0, preAgree = 0;
+    for (let b = 0; b < nb; b++) {
+      if (!textured[b] || Number.isNaN(mine[b]!)) continue;
+      pre++;
+      if (mine[b]! >= VERIFY_PARAMS.agree) preAgree++;
+    }
+    const hopeless = (pre ? preAgree / pre : 0) < (opts.minAgreement ?? 0);
+    const others = hopeless ? [] : cands.map((o, j) => ({ o, j })).filter(({ o, j }) => j !== k && o.group !== c.group);
     // Template blocks: where some look-alike's original correlates strongly with this original.
     const template = new Uint8Array(nb);
     for (const { j } of others) {
-      const m = blockMap(me.plane, warped[j]!.plane, warped[j]!.valid, g);
+      const m = blockMap(me.plane, warped[j]!.plane, ints[j]!, g);
       for (let b = 0; b < nb; b++) if (m[b]! >= TEMPLATE) template[b] = 1;
     }
-    let inside = 0, agree = 0, covered = 0, specific = 0, wins = 0, templ = 0, margin = 0;
+    let inside = 0, agree = 0, covered = 0, specific = 0, wins = 0, templ = 0, margin = 0, templAgree = 0, specAgree = 0, nccSum = 0;
     let validPx = 0;
     for (let i = 0; i < w * h; i++) validPx += me.valid[i]!;
+    const strong: { sd: number; r: number }[] = [];
+    const blocks = new Float32Array(nb).fill(Number.NaN);
     for (let b = 0; b < nb; b++) {
       if (!textured[b]) continue;
       const r = mine[b]!;
       if (Number.isNaN(r)) continue; // outside the aligned original
+      blocks[b] = r;
       inside++;
+      // Blocks on the original's edge are left out: outside it the warped plane is black, a step as contrasted as
+      // any text but nothing the leaked copy has to reproduce.
+      const bx0 = (b % g.bw) * B, by0 = Math.floor(b / g.bw) * B;
+      if (!template[b] && rect(ints[k]!.inv!, ints[k]!.stride, bx0, by0) === 0) strong.push({ sd: blockStd(me.plane, bx0, by0), r });
       if (r >= VERIFY_PARAMS.agree) {
         agree++;
         covered++;
       }
-      if (template[b]) templ++;
+      nccSum += r;
+      if (template[b]) {
+        templ++;
+        if (r >= VERIFY_PARAMS.agree) templAgree++;
+      }
       if (others.length === 0 || template[b]) continue;
       let bestOther = 0;
       let seen = false;
@@ -189,6 +279,7 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
       }
       if (!seen) continue;
       specific++;
+      if (r >= VERIFY_PARAMS.agree) specAgree++;
       margin += Math.max(-0.5, Math.min(0.5, r - bestOther));
       if (r >= VERIFY_PARAMS.agree && r > bestOther + VERIFY_PARAMS.winMargin) wins++;
     }
@@ -202,7 +293,57 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[]): Veri
       templateShare: inside ? templ / inside : 0,
       coverage: texturedTotal ? covered / texturedTotal : 0,
       overlap: validPx / (w * h),
+      templateAgreement: others.length && templ ? templAgree / templ : null,
+      specificAgreement: specific >= 6 ? specAgree / specific : null,
+      meanNcc: inside ? nccSum / inside : 0,
+      strongAgreement: strongShare(strong),
+      blocks,
+      gridWidth: g.bw,
     });
   });
   return out;
+}
+
+/** Share of `b`'s agreeing blocks that lie outside `a`'s footprint grown by one block (its rim). */
+function exclusiveShare(a: VerifyScore, b: VerifyScore): number {
+  const w = a.gridWidth;
+  const n = a.blocks.length;
+  const h = Math.floor(n / w);
+  let agreeing = 0, own = 0;
+  for (let i = 0; i < n; i++) {
+    const rb = b.blocks[i]!;
+    if (Number.isNaN(rb) || rb < VERIFY_PARAMS.agree) continue;
+    agreeing++;
+    const x = i % w, y = Math.floor(i / w);
+    let near = false;
+    for (let dy = -1; dy <= 1 && !near; dy++) for (let dx = -1; dx <= 1 && !near; dx++) {
+      const xx = x + dx, yy = y + dy;
+      if (xx >= 0 && yy >= 0 && xx < w && yy < h && !Number.isNaN(a.blocks[yy * w + xx]!)) near = true;
+    }
+    if (!near) own++;
+  }
+  return agreeing ? own / agreeing : 0;
+}
+
+/** When this share of an image's agreeing blocks lies outside the other's footprint, it shows content the other lacks. */
+export const EXCLUSIVE_SHARE = 0.25;
+
+/**
+ * Whether image `a` explains the leaked frame at least as well as image `b` of the same subject does, so that `b`
+ * adds nothing: `a` reproduces the blocks both cover at least as faithfully (mean NCC), and `b` agrees on little
+ * outside `a`'s footprint. A card photographed inside a selfie is a softer, perspective copy of the id_front: a leaked
+ * card is explained by the id_front, and the selfie only wins a leaked frame that shows the face and scene around it.
+ */
+export function subsumes(a: VerifyScore, b: VerifyScore): boolean {
+  if (a.blocks.length !== b.blocks.length) return false;
+  let sa = 0, sb = 0, n = 0;
+  for (let i = 0; i < a.blocks.length; i++) {
+    const ra = a.blocks[i]!, rb = b.blocks[i]!;
+    if (Number.isNaN(ra) || Number.isNaN(rb)) continue;
+    sa += ra;
+    sb += rb;
+    n++;
+  }
+  if (n < 6) return false;
+  return sa >= sb && exclusiveShare(a, b) < EXCLUSIVE_SHARE;
 }

@@ -219,10 +219,12 @@ export async function extractFeatures(r: Raster, opts: ExtractOptions = {}): Pro
 }
 
 /**
- * Linear stretch of the 0.5–99.5 % grey-level range to 0–255, in place. ORB's FAST threshold is a fixed 20 grey
+ * Linear stretch of the 0.5–99.5 % grey-level range to 0–255, in place, for images whose range is under 128 levels. ORB's FAST threshold is a fixed 20 grey
  * levels (OpenCV.js cannot change it), so a flat, low-contrast image (fog, a blurred object, a faded scan) yields few
  * corners; stretching also makes detection indifferent to brightness/contrast edits of a copy.
  */
+const STRETCH_BELOW = 128;
+
 function stretchContrast(px: Uint8Array): void {
   const hist = new Uint32Array(256);
   for (let i = 0; i < px.length; i++) hist[px[i]!]!++;
@@ -231,7 +233,9 @@ function stretchContrast(px: Uint8Array): void {
   for (let acc = 0; lo < 255 && acc + hist[lo]! <= cut; lo++) acc += hist[lo]!;
   let hi = 255;
   for (let acc = 0; hi > 0 && acc + hist[hi]! <= cut; hi--) acc += hist[hi]!;
-  if (hi - lo < 8 || (lo === 0 && hi === 255)) return;
+  // Only genuinely flat images: stretching an ordinary photo's 10–245 range gains nothing, and lifting its smooth
+  // areas over FAST's threshold adds weak, generic corners (descriptors that hit many images in the index).
+  if (hi - lo < 8 || hi - lo >= STRETCH_BELOW) return;
   const lut = new Uint8Array(256);
   for (let v = 0; v < 256; v++) lut[v] = Math.max(0, Math.min(255, Math.round(((v - lo) * 255) / (hi - lo))));
   for (let i = 0; i < px.length; i++) px[i] = lut[px[i]!]!;

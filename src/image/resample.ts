@@ -140,3 +140,30 @@ export function boxMean(p: Plane, r: number): Float32Array {
   }
   return out;
 }
+
+/**
+ * Bilinear source taps for resampling `inN` samples onto `outN` (pixel-centre aligned, clamped at the edges): output
+ * sample i blends inputs `i0[i]` and `i1[i]` with weight `f[i]` on the second. Computed once per axis so that hot
+ * loops only index.
+ */
+export interface BilinearTaps {
+  i0: Int32Array;
+  i1: Int32Array;
+  f: Float64Array;
+}
+
+/** {@link BilinearTaps} for one axis. */
+export function bilinearTaps(outN: number, inN: number): BilinearTaps {
+  const scale = inN / outN;
+  const i0 = new Int32Array(outN);
+  const i1 = new Int32Array(outN);
+  const f = new Float64Array(outN);
+  for (let i = 0; i < outN; i++) {
+    const x = Math.max(0, Math.min(inN - 1, (i + 0.5) * scale - 0.5));
+    const a = Math.min(Math.floor(x), Math.max(0, inN - 2));
+    i0[i] = a;
+    i1[i] = Math.min(inN - 1, a + 1);
+    f[i] = x - a;
+  }
+  return { i0, i1, f };
+}

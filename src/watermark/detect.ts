@@ -397,15 +397,14 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         const oy = (i / TILE) | 0;
         const a = chipSums(fv, ox, oy);
         const t = pilotStat(layout, a);
-        const B: Mat2 = [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry];
-        if (!best || t > best.t) best = { t, d, ox, oy, a, B };
+        if (!best || t > best.t) best = { t, d, ox, oy, a, B: LB };
         if (t > candBest) candBest = t;
         const hit = tryDecode(layout, a, t);
-        if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d, ox, oy, a, B };
+        if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d, ox, oy, a, B: LB };
       }
     }
     // Benchmarks only: every lattice tried (in stage-1 px per tile) with its best pilot statistic.
-    opts.trace?.push({ B: [M0[0] * TILE / rx, M0[1] * TILE / rx, M0[2] * TILE / ry, M0[3] * TILE / ry], t: candBest });
+    opts.trace?.push({ B: LB, t: candBest });
   };
   // The unscaled lattice first, before any synchronisation work: unscaled copies (re-encodings, crops, colour changes)
   // are most leaks. The candidate list below starts with the same lattice, so the hypotheses are unchanged.

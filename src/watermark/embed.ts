@@ -6,7 +6,7 @@
  * and one pass to add the residual.
  */
 import { lumaBlocks, type Pixels } from '../image/planes.js';
-import { boxMean, resize } from '../image/resample.js';
+import { bilinearTaps, boxMean, resize } from '../image/resample.js';
 import { convEncode, payloadToInfoBits } from './payload.js';
 import { CHIP, CHIPS_PER_SIDE, TILE, tileChips, tileLayout } from './pattern.js';
 import { addWideResidualSimd } from './simd/residual.js';
@@ -132,26 +132,22 @@ function sampledChangePower(img: Pixels, w: number, h: number, res: Float32Array
   const W = img.width;
   const H = img.height;
   const c = img.channels;
-  const sx = w / W;
-  const sy = h / H;
+  const tx = bilinearTaps(W, w);
+  const ty = bilinearTaps(H, h);
   let step = Math.max(1, Math.round(Math.sqrt((W * H) / PSNR_SAMPLES)));
   if (step > 1 && step % 2 === 0) step++;
   let se = 0;
   let n = 0;
   for (let Y = step >> 1; Y < H; Y += step) {
-    let y = (Y + 0.5) * sy - 0.5;
-    y = Math.max(0, Math.min(h - 1, y));
-    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
-    const y1 = Math.min(h - 1, y0 + 1);
-    const fy = y - y0;
+    const r0 = ty.i0[Y]! * w;
+    const r1 = ty.i1[Y]! * w;
+    const fy = ty.f[Y]!;
     for (let X = step >> 1; X < W; X += step) {
-      let x = (X + 0.5) * sx - 0.5;
-      x = Math.max(0, Math.min(w - 1, x));
-      const x0 = Math.min(Math.floor(x), Math.max(0, w - 2));
-      const x1 = Math.min(w - 1, x0 + 1);
-      const fx = x - x0;
-      const a = res[y0 * w + x0]! + (res[y0 * w + x1]! - res[y0 * w + x0]!) * fx;
-      const b = res[y1 * w + x0]! + (res[y1 * w + x1]! - res[y1 * w + x0]!) * fx;
+      const x0 = tx.i0[X]!;
+      const x1 = tx.i1[X]!;
+      const fx = tx.f[X]!;
+      const a = res[r0 + x0]! + (res[r0 + x1]! - res[r0 + x0]!) * fx;
+      const b = res[r1 + x0]! + (res[r1 + x1]! - res[r1 + x0]!) * fx;
       const d = ((a + (b - a) * fy + 256.5) | 0) - 256;
       const p = (Y * W + X) * c;
       for (let k = 0; k < 3; k++) {
@@ -170,25 +166,13 @@ function sampledChangePower(img: Pixels, w: number, h: number, res: Float32Array
  * values. Computed once, so each full-resolution row costs one vertical blend per pixel.
  */
 function widenRows(res: Float32Array, w: number, h: number, W: number, out: Float32Array<ArrayBufferLike> = new Float32Array(h * W), stride = W): Float32Array<ArrayBufferLike> {
-  const sx = w / W;
-  const x0s = new Int32Array(W);
-  const x1s = new Int32Array(W);
-  const fxs = new Float32Array(W);
-  for (let X = 0; X < W; X++) {
-    let x = (X + 0.5) * sx - 0.5;
-    if (x < 0) x = 0;
-    if (x > w - 1) x = w - 1;
-    const x0 = Math.min(Math.floor(x), Math.max(0, w - 2));
-    x0s[X] = x0;
-    x1s[X] = Math.min(w - 1, x0 + 1);
-    fxs[X] = x - x0;
-  }
+  const { i0, i1, f } = bilinearTaps(W, w);
   for (let y = 0; y < h; y++) {
     const r = y * w;
     const o = y * stride;
     for (let X = 0; X < W; X++) {
-      const a = res[r + x0s[X]!]!;
-      out[o + X] = a + (res[r + x1s[X]!]! - a) * fxs[X]!;
+      const a = res[r + i0[X]!]!;
+      out[o + X] = a + (res[r + i1[X]!]! - a) * f[X]!;
     }
   }
   return out;
@@ -201,7 +185,6 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
   const c = img.channels;
   const out = new Uint8Array(img.data.length);
   const src = img.data;
-  const sy = h / H;
   const simd = addWideResidualSimd(src, W, H, c as 3 | 4, h, (out, stride) => widenRows(res, w, h, W, out, stride));
   if (simd) return simd;
   const wide = widenRows(res, w, h, W);
@@ -209,14 +192,11 @@ export function addResidual(img: Pixels, w: number, h: number, res: Float32Array
   // lut[v + 256] = clamp(v, 0, 255): one table lookup per channel instead of float clamping and rounding.
   const lut = new Uint8Array(1024);
   for (let i = 0; i < 1024; i++) lut[i] = Math.max(0, Math.min(255, i - 256));
+  const ty = bilinearTaps(H, h);
   for (let Y = 0; Y < H; Y++) {
-    let y = (Y + 0.5) * sy - 0.5;
-    if (y < 0) y = 0;
-    if (y > h - 1) y = h - 1;
-    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
-    const fy = y - y0;
-    const r0 = y0 * W;
-    const r1 = Math.min(h - 1, y0 + 1) * W;
+    const fy = ty.f[Y]!;
+    const r0 = ty.i0[Y]! * W;
+    const r1 = ty.i1[Y]! * W;
     // Round to nearest and offset by 256 for the lookup table (the residual is far below ±256).
     for (let X = 0; X < W; X++) {
       const a = wide[r0 + X]!;

@@ -4,6 +4,7 @@
  * with the pixel count, so it decides the 12 MP embed time. Falls back to null (the caller uses its JS loop) where
  * WebAssembly SIMD is unavailable.
  */
+import { bilinearTaps } from '../../image/resample.js';
 import { RESIDUAL_WASM_BASE64 } from './residual-wasm.js';
 
 /** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
@@ -65,16 +66,11 @@ export function addWideResidualSimd(src: Uint8Array, W: number, H: number, chann
   const bytes = new Uint8Array(mem);
   bytes.set(src, 0);
   const delta = new Int8Array(mem, deltaAt, Wp);
-  const sy = h / H;
+  const ty = bilinearTaps(H, h);
   const full = W & ~15;
   const rowBytes = W * channels;
   for (let Y = 0; Y < H; Y++) {
-    let y = (Y + 0.5) * sy - 0.5;
-    if (y < 0) y = 0;
-    if (y > h - 1) y = h - 1;
-    const y0 = Math.min(Math.floor(y), Math.max(0, h - 2));
-    const y1 = Math.min(h - 1, y0 + 1);
-    k.blend_row(wideAt + y0 * Wp * 4, wideAt + y1 * Wp * 4, y - y0, Wp, deltaAt);
+    k.blend_row(wideAt + ty.i0[Y]! * Wp * 4, wideAt + ty.i1[Y]! * Wp * 4, ty.f[Y]!, Wp, deltaAt);
     const row = Y * rowBytes;
     if (channels === 3) k.add_rgb(row, deltaAt, full);
     else k.add_rgba(row, deltaAt, full);

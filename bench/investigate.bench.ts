@@ -69,14 +69,16 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
   const rowsOf: { imageId: string; i: number }[] = [];
   const all = new MihIndex();
   let key = 0;
-  real.scan(ORB_DESC_ALGO, (_rows, hashes, images) => images.forEach((im, i) => {
-    const h = hashes.slice(i * 32, i * 32 + 32);
-    const list = desc.get(im.imageId) ?? [];
-    list.push(h);
-    desc.set(im.imageId, list);
-    all.add(key++, h);
-    rowsOf.push({ imageId: im.imageId, i: list.length - 1 });
-  }));
+  real.scanDescriptors(ORB_DESC_ALGO, (imageId, _kind, data) => {
+    const list: Uint8Array[] = [];
+    for (let i = 0; i < data.length; i += 32) {
+      const h = data.slice(i, i + 32);
+      list.push(h);
+      all.add(key++, h);
+      rowsOf.push({ imageId, i: list.length - 1 });
+    }
+    desc.set(imageId, list);
+  });
   all.rebuild();
   // Template descriptors: within radius 31 of a descriptor of another real image.
   const template = new Map<string, Uint8Array[]>();
@@ -93,50 +95,60 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
   const baseOf = (s: number): (typeof bases)[number] => bases[s % bases.length]!;
   const BASE = 2 ** 31;
   const info = `${n} synthetic images (${bases.length} real bases; PDQ = base with 16–64 bits flipped; ${descriptors} ORB descriptors each: the base's template descriptors (${(tShare * 100).toFixed(0)}% of a real image's) with 2–10 bits flipped, the rest random)`;
+  const synthetic = (s: number): { imageId: string; kind: string; base: (typeof bases)[number] } => {
+    const base = baseOf(s);
+    return { imageId: `synthetic-${s}`, kind: base.kind, base };
+  };
   const store: HashStore = {
     migrate: () => real.migrate(),
     put: (e) => real.put(e),
     removeImages: (ids) => real.removeImages(ids),
     describe: (rows) => real.describe(rows),
     hashedImages: (algo) => real.hashedImages(algo),
-    count: (algo) => real.count(algo) + (algo === PDQ_ALGO ? n : algo === ORB_DESC_ALGO ? n * descriptors : n * (descriptors + 1)),
+    count: (algo) => real.count(algo) + (algo === PDQ_ALGO || algo === undefined ? n : 0),
     features: (imageId) => {
       if (!imageId.startsWith('synthetic-')) return real.features(imageId);
       return real.features(baseOf(Number(imageId.slice(10))).imageId);
     },
+    descriptorImages(algo) {
+      const ids = real.descriptorImages(algo);
+      if (algo === ORB_DESC_ALGO) for (let s = 0; s < n; s++) ids.add(`synthetic-${s}`);
+      return ids;
+    },
+    scanDescriptors(algo, onImage) {
+      let total = real.scanDescriptors(algo, onImage);
+      if (algo !== ORB_DESC_ALGO) return total;
+      const packed = new Uint8Array(descriptors * 32);
+      for (let s = 0; s < n; s++) {
+        const rnd = prng(s * 7919 + 2);
+        const im = synthetic(s);
+        const t = template.get(im.base.imageId) ?? [];
+        for (let d = 0; d < descriptors; d++) {
+          if (d < t.length) flipBits(t[d]!, packed, d * 32, 2 + Math.floor(rnd() * 9), rnd);
+          else for (let j = 0; j < 32; j++) packed[d * 32 + j] = Math.floor(rnd() * 256);
+        }
+        onImage(im.imageId, im.kind, packed);
+        total++;
+      }
+      return total;
+    },
     scan(algo, onBatch, batchSize = 65536) {
       let total = real.scan(algo, onBatch, batchSize);
-      if (algo !== PDQ_ALGO && algo !== ORB_DESC_ALGO) return total;
-      const per = algo === PDQ_ALGO ? 1 : descriptors;
-      const imgsPerBatch = Math.max(1, Math.floor(batchSize / per));
-      for (let s0 = 0; s0 < n; s0 += imgsPerBatch) {
-        const s1 = Math.min(n, s0 + imgsPerBatch);
-        const rows = new Uint32Array((s1 - s0) * per);
+      if (algo !== PDQ_ALGO) return total;
+      for (let s0 = 0; s0 < n; s0 += batchSize) {
+        const s1 = Math.min(n, s0 + batchSize);
+        const rows = new Uint32Array(s1 - s0);
         const hashes = new Uint8Array(rows.length * 32);
         const images: { imageId: string; kind: string }[] = [];
-        let k = 0;
         for (let s = s0; s < s1; s++) {
-          const rnd = prng(s * 7919 + (algo === PDQ_ALGO ? 1 : 2));
-          const b = baseOf(s);
-          const im = { imageId: `synthetic-${s}`, kind: b.kind };
-          if (algo === PDQ_ALGO) {
-            flipBits(b.hash, hashes, k * 32, 16 + Math.floor(rnd() * 49), rnd);
-            rows[k] = BASE + s;
-            images.push(im);
-            k++;
-            continue;
-          }
-          const t = template.get(b.imageId) ?? [];
-          for (let d = 0; d < per; d++) {
-            if (d < t.length) flipBits(t[d]!, hashes, k * 32, 2 + Math.floor(rnd() * 9), rnd);
-            else for (let j = 0; j < 32; j++) hashes[k * 32 + j] = Math.floor(rnd() * 256);
-            rows[k] = BASE + n + s * per + d;
-            images.push(im);
-            k++;
-          }
+          const rnd = prng(s * 7919 + 1);
+          const im = synthetic(s);
+          flipBits(im.base.hash, hashes, (s - s0) * 32, 16 + Math.floor(rnd() * 49), rnd);
+          rows[s - s0] = BASE + s;
+          images.push({ imageId: im.imageId, kind: im.kind });
         }
         onBatch(rows, hashes, images);
-        total += k;
+        total += rows.length;
       }
       return total;
     },

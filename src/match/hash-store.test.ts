@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { SqliteHashStore } from '../storage/hashes/sqlite.js';
+import { HASH_MIGRATIONS, SqliteHashStore } from '../storage/hashes/sqlite.js';
 import { MihIndex } from './mih.js';
 
 function near(h: Uint8Array, bits: number): Uint8Array {
@@ -57,4 +57,33 @@ test('SQL multi-index search equals the in-memory index at radius 31', () => {
     const a = s.searchSql('pdq-v1', query, 31).map((x) => ({ key: x.row, distance: x.distance }));
     assert.deepEqual(a, m.search(query, { radius: 31 }));
   }
+});
+
+test('migration 0002 packs per-row descriptors of an older vault into one blob per image, in row order', () => {
+  const db = new Database(':memory:');
+  // A vault migrated before hash_0002: descriptors as image_hash rows.
+  db.exec('CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  db.exec(HASH_MIGRATIONS[0]!.sql.replaceAll('{{blob}}', 'BLOB'));
+  db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(HASH_MIGRATIONS[0]!.id, 'then');
+  const cols = Array.from({ length: 16 }, (_, i) => `c${i}`).join(', ');
+  const ins = db.prepare(`INSERT INTO image_hash (image_id, kind, algo, hash, quality, ${cols}) VALUES (?, ?, ?, ?, 0, ${Array(16).fill(0).join(', ')})`);
+  const descs = Array.from({ length: 5 }, () => Buffer.from(randomBytes(32)));
+  ins.run('a', 'selfie', 'pdq-v1', Buffer.alloc(32));
+  ins.run('a', 'selfie', 'orb-desc-v2', descs[0]);
+  ins.run('b', 'id_front', 'orb-desc-v2', descs[1]);
+  ins.run('a', 'selfie', 'orb-desc-v2', descs[2]);
+  ins.run('a', 'selfie', 'orb-desc-v2', descs[3]);
+  ins.run('b', 'id_front', 'orb-desc-v2', descs[4]);
+  const s = new SqliteHashStore(db);
+  s.migrate();
+  const got = new Map<string, { kind: string; data: Buffer }>();
+  assert.equal(s.scanDescriptors('orb-desc-v2', (id, kind, data) => got.set(id, { kind, data: Buffer.from(data) })), 2);
+  assert.deepEqual(got.get('a'), { kind: 'selfie', data: Buffer.concat([descs[0]!, descs[2]!, descs[3]!]) });
+  assert.deepEqual(got.get('b'), { kind: 'id_front', data: Buffer.concat([descs[1]!, descs[4]!]) });
+  assert.equal(s.count('orb-desc-v2'), 0, 'per-row descriptors removed');
+  assert.equal(s.count('pdq-v1'), 1);
+  assert.deepEqual([...s.descriptorImages('orb-desc-v2')].sort(), ['a', 'b']);
+  s.removeImages(['a']);
+  assert.deepEqual([...s.descriptorImages('orb-desc-v2')], ['b']);
+  assert.throws(() => s.put({ imageId: 'x', kind: 'other', hashes: [], descriptors: { algo: 'orb-desc-v2', data: new Uint8Array(33) } }), /multiple of 32/);
 });

@@ -98,7 +98,8 @@ test('retrieval: PDQ for re-encodes and mirrors, features for crop+rotation, not
   const unrelated = await m.match(await raster(await doc(99)));
   assert.deepEqual(unrelated, []);
 
-  assert.equal(m.remove(['img-4']), 1 + Math.min(300, (await extractFeatures(await raster(docs[4]!))).count));
+  assert.equal(m.remove(['img-4']), 1, 'one PDQ row (descriptors are one packed blob)');
+  assert.ok(!store.descriptorImages('orb-desc-v2').has('img-4'));
   assert.ok(!(await m.match(await raster(cropped))).some((c) => c.imageId === 'img-4'));
 });
 
@@ -133,5 +134,8 @@ test('index rebuild: images hashed by an older feature algorithm are not up to d
   assert.deepEqual([...m.upToDate()], ['new']);
   assert.deepEqual([...new ImageMatcher(store, { features: false }).upToDate()].sort(), ['new', 'old']);
   // Old descriptor rows are not loaded into the index.
-  assert.equal(new ImageMatcher(store).load().descriptors, store.count('orb-desc-v2'));
+  let stored = 0;
+  store.scanDescriptors('orb-desc-v2', (_id, _kind, data) => (stored += data.length / 32));
+  assert.ok(stored > 0);
+  assert.equal(new ImageMatcher(store).load().descriptors, stored);
 });

@@ -11,20 +11,28 @@ import { createPdqHasher } from '../hash/pdq.js';
 import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type FeatureMatch, type Features } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { MihIndex } from './mih.js';
+import { DescriptorVoteIndex } from './descriptor-index.js';
 import { DEFAULT_RADIUS } from './hamming-index.js';
 import { invalidArgument } from '../core/errors.js';
 
 /** Hash algorithm id of whole-image PDQ rows. */
 export const PDQ_ALGO = 'pdq-v1';
-/** Hash algorithm id of the indexed ORB descriptor rows (candidate retrieval only); follows FEATURES_ALGO (v2). */
+/** Algorithm id of the packed, indexed ORB descriptors (candidate retrieval only); follows FEATURES_ALGO (v2). */
 export const ORB_DESC_ALGO = 'orb-desc-v2';
 
 /** Tuning of retrieval and acceptance; the defaults are what bench:recall measured at 0 false matches. */
 export interface MatcherOptions {
-  /** ORB descriptors per image put in the index (default 300). */
+  /** ORB descriptors per image stored for retrieval (default 300). */
   indexedDescriptors?: number;
-  /** Radius for descriptor lookups (default 31 of 256 bits: exact with 1-bit probes). */
+  /**
+   * Most descriptor rows held in memory (default 12M, about 1.2 GB): past it, fewer (strongest-first) descriptors
+   * per image are loaded — never fewer than 64.
+   */
+  maxDescriptorRows?: number;
+  /** Largest Hamming distance of a descriptor match in the vote (default 31 of 256 bits). */
   descriptorRadius?: number;
+  /** A query descriptor hitting more images than this is template-like and gives no vote (default 32). */
+  maxImagesPerDescriptor?: number;
   /** Candidates (by descriptor votes) verified geometrically (default 10: verifying is cheap next to missing the source). */
   verifyTop?: number;
   /** Inliers needed to accept a feature match (default 16). */
@@ -125,10 +133,10 @@ export interface ComputedHashes {
 /** The in-memory indexes over a {@link HashStore}, with ingest, delete and search. */
 export class ImageMatcher {
   private pdqIndex = new MihIndex();
-  private descIndex = new MihIndex();
+  private descIndex = new DescriptorVoteIndex();
   private readonly hasher = createPdqHasher();
   private readonly featureCache = new Map<string, Features | null>();
-  /** Row id → image id and kind, and image id → its rows (for replace/delete without a scan). */
+  /** PDQ row id → image id and kind, and image id → its PDQ rows (for replace/delete without a scan). */
   private readonly rowImage = new Map<number, { imageId: string; kind: string }>();
   private readonly imageRows = new Map<string, number[]>();
   private readonly o: Required<MatcherOptions>;
@@ -139,7 +147,9 @@ export class ImageMatcher {
   ) {
     this.o = {
       indexedDescriptors: opts.indexedDescriptors ?? 300,
+      maxDescriptorRows: opts.maxDescriptorRows ?? 12_000_000,
       descriptorRadius: opts.descriptorRadius ?? 31,
+      maxImagesPerDescriptor: opts.maxImagesPerDescriptor ?? 32,
       verifyTop: opts.verifyTop ?? 10,
       minInliers: opts.minInliers ?? 16,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
@@ -156,10 +166,10 @@ export class ImageMatcher {
   }
 
   /** Loads (or reloads) both indexes from the store: what `tracemark index rebuild` and process start do. */
-  load(): { pdq: number; descriptors: number; ms: number } {
+  load(): { pdq: number; descriptors: number; descriptorsPerImage: number; ms: number } {
     const t = performance.now();
     this.pdqIndex = new MihIndex();
-    this.descIndex = new MihIndex();
+    this.descIndex = new DescriptorVoteIndex();
     this.rowImage.clear();
     this.imageRows.clear();
     this.featureCache.clear();
@@ -170,15 +180,16 @@ export class ImageMatcher {
       this.pdqIndex.addMany(rows, hashes);
       info(rows, images);
     });
-    const descriptors = this.o.features
-      ? this.store.scan(ORB_DESC_ALGO, (rows, hashes, images) => {
-          this.descIndex.addMany(rows, hashes);
-          info(rows, images);
-        })
-      : 0;
+    let perImage = 0;
+    if (this.o.features) {
+      perImage = this.descriptorBudget(this.store.descriptorImages(ORB_DESC_ALGO).size);
+      this.store.scanDescriptors(ORB_DESC_ALGO, (imageId, kind, data) => {
+        this.descIndex.addImage(imageId, kind, data, perImage, { deferMerge: true });
+      });
+      this.descIndex.rebuild();
+    }
     this.pdqIndex.rebuild();
-    this.descIndex.rebuild();
-    return { pdq, descriptors, ms: performance.now() - t };
+    return { pdq, descriptors: this.descIndex.size, descriptorsPerImage: perImage, ms: performance.now() - t };
   }
 
   /**
@@ -189,8 +200,14 @@ export class ImageMatcher {
   upToDate(): Set<string> {
     const pdq = this.store.hashedImages(PDQ_ALGO);
     if (!this.o.features) return pdq;
-    const feats = this.store.featureImages?.(FEATURES_ALGO) ?? this.store.hashedImages(ORB_DESC_ALGO);
-    return new Set([...pdq].filter((id) => feats.has(id)));
+    const desc = this.store.descriptorImages(ORB_DESC_ALGO);
+    const feats = this.store.featureImages?.(FEATURES_ALGO) ?? desc;
+    return new Set([...pdq].filter((id) => feats.has(id) && desc.has(id)));
+  }
+
+  /** Descriptors loaded per image for a vault of `images` images: all stored ones until the memory budget binds. */
+  private descriptorBudget(images: number): number {
+    return Math.min(this.o.indexedDescriptors, Math.max(64, Math.floor(this.o.maxDescriptorRows / Math.max(1, images))));
   }
 
   /** Computes PDQ and (optionally) features of decoded pixels. */
@@ -210,15 +227,18 @@ export class ImageMatcher {
   /** Stores and indexes precomputed hashes. */
   add(imageId: string, kind: string, c: ComputedHashes): void {
     const n = c.features ? Math.min(this.o.indexedDescriptors, c.features.count) : 0;
-    const hashes = [{ algo: PDQ_ALGO, hash: c.pdq.hash, quality: c.pdq.quality }];
-    for (let i = 0; i < n; i++) hashes.push({ algo: ORB_DESC_ALGO, hash: c.features!.desc.slice(i * 32, i * 32 + 32), quality: 0 });
+    const packed = n > 0 ? c.features!.desc.slice(0, n * 32) : null;
     this.removeFromIndexes(imageId);
-    const rows = this.store.put({ imageId, kind, hashes, features: c.features ? { algo: FEATURES_ALGO, data: serializeFeatures(c.features) } : null });
-    rows.forEach((row, i) => {
-      this.track(row, { imageId, kind });
-      const h = hashes[i]!;
-      (h.algo === PDQ_ALGO ? this.pdqIndex : this.descIndex).add(row, h.hash);
+    const [row] = this.store.put({
+      imageId,
+      kind,
+      hashes: [{ algo: PDQ_ALGO, hash: c.pdq.hash, quality: c.pdq.quality }],
+      features: c.features ? { algo: FEATURES_ALGO, data: serializeFeatures(c.features) } : null,
+      descriptors: packed ? { algo: ORB_DESC_ALGO, data: packed } : null,
     });
+    this.track(row!, { imageId, kind });
+    this.pdqIndex.add(row!, c.pdq.hash);
+    if (packed && this.o.features) this.descIndex.addImage(imageId, kind, packed, this.descriptorBudget(this.descIndex.images + 1));
     this.featureCache.set(imageId, c.features);
   }
 
@@ -232,7 +252,7 @@ export class ImageMatcher {
   private removeFromIndexes(imageId: string): void {
     const rows = new Set(this.imageRows.get(imageId) ?? []);
     this.pdqIndex.removeKeys(rows);
-    this.descIndex.removeKeys(rows);
+    this.descIndex.removeImage(imageId);
     for (const row of rows) this.rowImage.delete(row);
     this.imageRows.delete(imageId);
     this.featureCache.delete(imageId);
@@ -295,26 +315,16 @@ export class ImageMatcher {
       const voting = passes.length === 1 ? passes[0]! : concatFeatures(passes);
       lap('extract');
       qf = passes[0]!;
-      // Vote: each query descriptor spreads one vote over the images it hits, so template-like descriptors (an
-      // issuer's card design, hitting every card of that issuer) weigh little and person-specific ones decide.
-      const votes = new Map<string, number>();
-      const voters = new Map<string, number>();
-      for (let i = 0; i < voting.count; i++) {
-        const hits = this.descIndex.search(voting.desc.subarray(i * 32, i * 32 + 32), { radius: this.o.descriptorRadius });
-        if (hits.length === 0) continue;
-        const imgs = new Set<string>();
-        for (const h of hits) {
-          const img = this.rowImage.get(h.key);
-          if (img && kindOk(img.kind)) imgs.add(img.imageId);
-        }
-        for (const id of imgs) {
-          votes.set(id, (votes.get(id) ?? 0) + 1 / imgs.size);
-          voters.set(id, (voters.get(id) ?? 0) + 1);
-        }
-      }
-      const ranked = [...votes.entries()].filter(([id]) => (voters.get(id) ?? 0) >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-      if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map(([imageId, v]) => ({ imageId, votes: Math.round(v * 100) / 100, voters: voters.get(imageId) ?? 0 }));
-      const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map(([id]) => id));
+      // Vote: each query descriptor spreads one vote over the images it hits, so descriptors shared by a few
+      // look-alikes weigh little, template descriptors shared by many give none, and person-specific ones decide.
+      const ranked = this.descIndex.vote(voting.desc.subarray(0, voting.count * 32), {
+        radius: this.o.descriptorRadius,
+        maxImagesPerDescriptor: this.o.maxImagesPerDescriptor,
+        kinds: opts.kinds,
+        limit: Math.max(30, this.o.verifyTop),
+      });
+      if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map((v) => ({ imageId: v.imageId, votes: Math.round(v.votes * 100) / 100, voters: v.voters }));
+      const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map((v) => v.imageId));
       lap('vote');
       for (const [id, c] of found) if (c.distance !== null && c.distance > this.o.pdqTrustedDistance) toVerify.add(id);
       let flopped: Features | null = null;
@@ -351,11 +361,11 @@ export class ImageMatcher {
       // costs nothing on the usual query.
       const [top1, top2] = ranked;
       const anyVerified = [...verified.values()].some((n) => n >= this.o.minInliers);
-      if (!anyVerified && top1 && top1[1] >= 3 * (top2?.[1] ?? 0) && (voters.get(top1[0]) ?? 0) >= 20) {
-        const cf = this.features(top1[0]);
+      if (!anyVerified && top1 && top1.votes >= 3 * (top2?.votes ?? 0) && top1.voters >= 20) {
+        const cf = this.features(top1.imageId);
         if (cf) {
-          verified.delete(top1[0]);
-          accept(top1[0], await mirrored(cf));
+          verified.delete(top1.imageId);
+          accept(top1.imageId, await mirrored(cf));
         }
       }
       lap('verify');

@@ -19,6 +19,11 @@ export interface ImageHashes {
   hashes: HashEntry[];
   /** Serialised local features (see src/hash/features.ts), or null when none were extracted. */
   features?: { algo: string; data: Uint8Array } | null;
+  /**
+   * The descriptors indexed for candidate retrieval, packed 32 bytes each, strongest first (one row per image: loading
+   * a 100k-image vault reads 100k blobs, not 30M rows), or null.
+   */
+  descriptors?: { algo: string; data: Uint8Array } | null;
 }
 
 /** Where a stored hash row came from. */
@@ -41,6 +46,11 @@ export interface HashStore {
   /** Streams all hashes of one algorithm in batches (row ids, 32-byte hashes packed, and each row's image id and
    * kind), for loading the index. */
   scan(algo: string, onBatch: (rows: Uint32Array, hashes: Uint8Array, images: { imageId: string; kind: string }[]) => void, batchSize?: number): number;
+  /** Streams every image's packed descriptors of one algorithm (see {@link ImageHashes.descriptors}); returns the
+   * number of images. */
+  scanDescriptors(algo: string, onImage: (imageId: string, kind: string, data: Uint8Array) => void): number;
+  /** Ids of the images with packed descriptors of this algorithm. */
+  descriptorImages(algo: string): Set<string>;
   /** Describes rows returned by an index search. */
   describe(rows: number[]): Map<number, HashRowInfo>;
   /** The stored local features of an image, or null. */

@@ -8,8 +8,11 @@ import type Database from 'better-sqlite3';
 import { TracemarkError, invalidArgument } from '../../core/errors.js';
 import type { HashRowInfo, HashStore, ImageHashes } from './hash-store.js';
 
-/** Versioned migrations of the hash tables; never edit an applied one, add a new one. Portable SQL ({{blob}}). */
-export const HASH_MIGRATIONS: { id: string; sql: string }[] = [
+/**
+ * Versioned migrations of the hash tables; never edit an applied one, add a new one. Portable SQL ({{blob}}), plus an
+ * optional data step run in the same transaction.
+ */
+export const HASH_MIGRATIONS: { id: string; sql: string; data?: (db: Database.Database) => void }[] = [
   {
     id: 'hash_0001_image_hash',
     sql: `
@@ -32,7 +35,38 @@ CREATE TABLE IF NOT EXISTS image_features (
 );
 `,
   },
+  {
+    // Indexed ORB descriptors move from one image_hash row each (300 rows and 17 index entries per image: a 100k-image
+    // vault had 30M rows and took minutes to load) to one packed blob per image. The descriptor index is approximate
+    // by design (it only proposes candidates for geometric verification), so it gains nothing from the chunk columns.
+    id: 'hash_0002_packed_descriptors',
+    sql: `
+CREATE TABLE IF NOT EXISTS image_descriptors (
+  image_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  algo TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  data {{blob}} NOT NULL
+);
+CREATE INDEX IF NOT EXISTS image_descriptors_algo ON image_descriptors (algo);
+`,
+    data: (db) => packDescriptorRows(db, 'orb-desc-v2'),
+  },
 ];
+
+/** Moves one algorithm's per-descriptor image_hash rows into packed image_descriptors blobs (row order kept). */
+function packDescriptorRows(db: Database.Database, algo: string): void {
+  const ins = db.prepare('INSERT OR REPLACE INTO image_descriptors (image_id, kind, algo, count, data) VALUES (?, ?, ?, ?, ?)');
+  const images = new Map<string, { kind: string; parts: Buffer[] }>();
+  const rows = db.prepare('SELECT image_id, kind, hash FROM image_hash WHERE algo = ? ORDER BY row_id').raw(true);
+  for (const [imageId, kind, hash] of rows.iterate(algo) as Iterable<[string, string, Buffer]>) {
+    const img = images.get(imageId) ?? { kind, parts: [] };
+    img.parts.push(hash);
+    images.set(imageId, img);
+  }
+  for (const [imageId, img] of images) ins.run(imageId, img.kind, algo, img.parts.length, Buffer.concat(img.parts));
+  db.prepare('DELETE FROM image_hash WHERE algo = ?').run(algo);
+}
 
 const CHUNK_COLS = Array.from({ length: 16 }, (_, i) => `c${i}`);
 
@@ -55,6 +89,7 @@ export class SqliteHashStore implements HashStore {
       this.db
         .transaction(() => {
           this.db.exec(m.sql.replaceAll('{{blob}}', 'BLOB'));
+          m.data?.(this.db);
           this.db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)').run(m.id, new Date().toISOString());
         })
         .immediate();
@@ -64,6 +99,7 @@ export class SqliteHashStore implements HashStore {
   put(entry: ImageHashes): number[] {
     if (!entry.imageId) throw invalidArgument('imageId', 'a vault image id', entry.imageId);
     for (const h of entry.hashes) if (h.hash.length !== 32) throw invalidArgument('hash', '32 bytes', `${h.hash.length} bytes`);
+    if (entry.descriptors && entry.descriptors.data.length % 32 !== 0) throw invalidArgument('descriptors', 'a multiple of 32 bytes', `${entry.descriptors.data.length} bytes`);
     const ins = this.db.prepare(
       `INSERT INTO image_hash (image_id, kind, algo, hash, quality, ${CHUNK_COLS.join(', ')}) VALUES (?, ?, ?, ?, ?, ${CHUNK_COLS.map(() => '?').join(', ')})`,
     );
@@ -71,9 +107,14 @@ export class SqliteHashStore implements HashStore {
       .transaction(() => {
         this.db.prepare('DELETE FROM image_hash WHERE image_id = ?').run(entry.imageId);
         this.db.prepare('DELETE FROM image_features WHERE image_id = ?').run(entry.imageId);
+        this.db.prepare('DELETE FROM image_descriptors WHERE image_id = ?').run(entry.imageId);
         const rows = entry.hashes.map((h) => Number(ins.run(entry.imageId, entry.kind, h.algo, Buffer.from(h.hash), h.quality, ...chunksOf(h.hash)).lastInsertRowid));
         if (entry.features) {
           this.db.prepare('INSERT INTO image_features (image_id, algo, data) VALUES (?, ?, ?)').run(entry.imageId, entry.features.algo, Buffer.from(entry.features.data));
+        }
+        if (entry.descriptors && entry.descriptors.data.length > 0) {
+          const d = entry.descriptors;
+          this.db.prepare('INSERT INTO image_descriptors (image_id, kind, algo, count, data) VALUES (?, ?, ?, ?, ?)').run(entry.imageId, entry.kind, d.algo, d.data.length / 32, Buffer.from(d.data));
         }
         return rows;
       })
@@ -83,12 +124,14 @@ export class SqliteHashStore implements HashStore {
   removeImages(imageIds: string[]): number {
     const delH = this.db.prepare('DELETE FROM image_hash WHERE image_id = ?');
     const delF = this.db.prepare('DELETE FROM image_features WHERE image_id = ?');
+    const delD = this.db.prepare('DELETE FROM image_descriptors WHERE image_id = ?');
     return this.db
       .transaction(() => {
         let n = 0;
         for (const id of imageIds) {
           n += delH.run(id).changes;
           delF.run(id);
+          delD.run(id);
         }
         return n;
       })
@@ -119,6 +162,21 @@ export class SqliteHashStore implements HashStore {
     }
     if (k > 0) onBatch(rows.subarray(0, k), hashes.subarray(0, k * 32), images);
     return total + k;
+  }
+
+  scanDescriptors(algo: string, onImage: (imageId: string, kind: string, data: Uint8Array) => void): number {
+    let n = 0;
+    const stmt = this.db.prepare('SELECT image_id, kind, data FROM image_descriptors WHERE algo = ? ORDER BY image_id').raw(true);
+    for (const [imageId, kind, data] of stmt.iterate(algo) as Iterable<[string, string, Buffer]>) {
+      onImage(imageId, kind, new Uint8Array(data.buffer, data.byteOffset, data.length));
+      n++;
+    }
+    return n;
+  }
+
+  descriptorImages(algo: string): Set<string> {
+    const rows = this.db.prepare('SELECT image_id FROM image_descriptors WHERE algo = ?').raw(true).all(algo) as [string][];
+    return new Set(rows.map((r) => r[0]));
   }
 
   describe(rows: number[]): Map<number, HashRowInfo> {

@@ -12,12 +12,12 @@
  * H = candidates × 8 × 4096.
  */
 import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
-import { halve, resize, sampleAffine } from '../image/resample.js';
+import { halve, resize } from '../image/resample.js';
 import { fft2 } from './fft.js';
 import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
-import { whiten } from './whiten.js';
+import { whiten, whitenFold } from './whiten.js';
 import { ladderPeriods, workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
@@ -164,14 +164,64 @@ function pilotStat(layout: TileLayout, a: Float64Array): number {
 /** Largest canonical image (pixels) examined per candidate. */
 const CANONICAL_MAX = 150_000;
 
-interface Canonical {
-  d: Float32Array;
-  w: number;
-  h: number;
+/** Reused per thread: the canonical image, its validity mask and the valid pixels' row spans (≤ CANONICAL_MAX px). */
+let canScratch = { n: 0, data: new Float32Array(0), valid: new Uint8Array(0), first: new Int32Array(0), last: new Int32Array(0) };
+
+/**
+ * Bilinear samples of `p` on a w×h grid under (u, v) → (a·u + b·v + c, d·u + e·v + f) into the scratch plane — the
+ * same arithmetic, in the same order, as `sampleAffine` in image/resample.ts (so the same values), without
+ * allocating, and recording each row's valid span. Returns the spans only when every row's valid pixels are one
+ * interval (always, as the coordinates along a row are monotone; checked all the same).
+ */
+function sampleCanonical(p: Plane, m: readonly [number, number, number, number, number, number], w: number, h: number): { plane: Plane; valid: Uint8Array; spans: { first: Int32Array; last: Int32Array } | null } {
+  if (canScratch.n < w * h || canScratch.first.length < h) {
+    const n = Math.max(w * h, canScratch.n);
+    canScratch = { n, data: new Float32Array(n), valid: new Uint8Array(n), first: new Int32Array(n), last: new Int32Array(n) };
+  }
+  const { data: out, valid, first, last } = canScratch;
+  const [a, b, c, d, e, f] = m;
+  const W = p.width;
+  const H = p.height;
+  const s = p.data;
+  let convex = true;
+  for (let v = 0; v < h; v++) {
+    let x = b * v + c;
+    let y = e * v + f;
+    let fv = w;
+    let lv = -1;
+    let count = 0;
+    for (let u = 0; u < w; u++, x += a, y += d) {
+      const o = v * w + u;
+      if (x < 0 || y < 0 || x > W - 1.001 || y > H - 1.001) {
+        out[o] = 0;
+        valid[o] = 0;
+        continue;
+      }
+      const x0 = x | 0;
+      const y0 = y | 0;
+      const fx = x - x0;
+      const fy = y - y0;
+      const i = y0 * W + x0;
+      const t = s[i]! + (s[i + 1]! - s[i]!) * fx;
+      const bb = s[i + W]! + (s[i + W + 1]! - s[i + W]!) * fx;
+      out[o] = t + (bb - t) * fy;
+      valid[o] = 1;
+      if (fv === w) fv = u;
+      lv = u;
+      count++;
+    }
+    if (count > 0 && count !== lv - fv + 1) convex = false;
+    first[v] = fv;
+    last[v] = lv;
+  }
+  return { plane: { width: w, height: h, data: out.subarray(0, w * h) }, valid: valid.subarray(0, w * h), spans: convex ? { first, last } : null };
 }
 
-/** Resamples pyramid level plane onto the canonical grid for the map x = Mℓ·u + tℓ. */
-function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
+/**
+ * Resamples the pyramid level onto the canonical grid for the map x = Mℓ·u + tℓ, whitens it and folds it modulo the
+ * tile into `fold` (zeroed here); false when the candidate gives no usable canonical image.
+ */
+function foldCanonical(levels: Plane[], M0: Mat2, fold: Float64Array): boolean {
   const s = Math.sqrt(Math.abs(M0[0] * M0[3] - M0[1] * M0[2]));
   let lv = 0;
   while (lv + 1 < levels.length && s / 2 ** (lv + 1) >= 1) lv++;
@@ -179,7 +229,7 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
   const P = levels[lv]!;
   const Ml: Mat2 = [M0[0] / f, M0[1] / f, M0[2] / f, M0[3] / f];
   const det = Ml[0] * Ml[3] - Ml[1] * Ml[2];
-  if (Math.abs(det) < 1e-6) return null;
+  if (Math.abs(det) < 1e-6) return false;
   const inv = [Ml[3] / det, -Ml[1] / det, -Ml[2] / det, Ml[0] / det];
   let umin = Infinity, umax = -Infinity, vmin = Infinity, vmax = -Infinity;
   for (const [x, y] of [[0, 0], [P.width - 1, 0], [0, P.height - 1], [P.width - 1, P.height - 1]] as const) {
@@ -192,7 +242,7 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
   }
   let w = Math.ceil(umax - umin) + 1;
   let h = Math.ceil(vmax - vmin) + 1;
-  if (w < 24 || h < 24) return null;
+  if (w < 24 || h < 24) return false;
   if (w * h > CANONICAL_MAX) {
     // Enough tiles (≈ 36) for the fold: keep a central window so a tiny candidate period cannot blow up the cost.
     const f = Math.sqrt(CANONICAL_MAX / (w * h));
@@ -205,17 +255,10 @@ function toCanonical(levels: Plane[], M0: Mat2): Canonical | null {
   }
   const tx = Ml[0] * umin + Ml[1] * vmin;
   const ty = Ml[2] * umin + Ml[3] * vmin;
-  const { plane, valid } = sampleAffine(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
-  return { d: whiten(plane, valid, FOLD_WHITEN_POWER), w, h };
-}
-
-function fold(c: Canonical): Float64Array {
-  const f = new Float64Array(TILE * TILE);
-  for (let y = 0; y < c.h; y++) {
-    const r = (y & M) * TILE;
-    for (let x = 0; x < c.w; x++) f[r + (x & M)]! += c.d[y * c.w + x]!;
-  }
-  return f;
+  const { plane, valid, spans } = sampleCanonical(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
+  fold.fill(0);
+  whitenFold(plane, valid, spans, FOLD_WHITEN_POWER, fold);
+  return true;
 }
 
 /** The best hypothesis so far. */
@@ -361,46 +404,58 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   let accepted = null as Accepted | null;
   const re = new Float64Array(TILE * TILE);
   const im = new Float64Array(TILE * TILE);
+  const fRe = new Float64Array(TILE * TILE);
+  const fIm = new Float64Array(TILE * TILE);
   /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
   const tryLattice = (LB: Mat2): void => {
     // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
     const M0: Mat2 = [(rx * LB[0]) / TILE, (rx * LB[1]) / TILE, (ry * LB[2]) / TILE, (ry * LB[3]) / TILE];
-    const can = toCanonical(levels, M0);
-    if (!can) return;
-    const f = fold(can);
+    const f = new Float64Array(TILE * TILE);
+    if (!foldCanonical(levels, M0, f)) return;
     let candBest = -Infinity;
-    for (let d = 0; d < 8; d++) {
-      const fv = variant(f, d, new Float64Array(TILE * TILE));
-      re.set(fv);
-      im.fill(0);
-      fft2(re, im, TILE, TILE, false);
+    // One forward FFT of the fold serves all 8 dihedral variants: a variant reads the fold through a signed
+    // permutation S of Z²₆₄ (orthogonal, so S⁻ᵀ = S) and its spectrum is the fold's read through the same S.
+    // The correlation with the pilot is real, so two variants share one inverse FFT (one in re, one in im).
+    fRe.set(f);
+    fIm.fill(0);
+    fft2(fRe, fIm, TILE, TILE, false);
+    for (let d = 0; d < 8; d += 2) {
+      const m1 = DIHEDRAL_INDEX[d]!;
+      const m2 = DIHEDRAL_INDEX[d + 1]!;
       for (let i = 0; i < TILE * TILE; i++) {
-        // F · conj(P)
-        const ar = re[i]!, ai = im[i]!, br = pf.re[i]!, bi = pf.im[i]!;
-        re[i] = ar * br + ai * bi;
-        im[i] = ai * br - ar * bi;
+        // X = F∘S · conj(P) for each variant; Z = X₁ + i·X₂.
+        const br = pf.re[i]!, bi = pf.im[i]!;
+        const j1 = m1[i]!, j2 = m2[i]!;
+        const ar = fRe[j1]!, ai = fIm[j1]!, cr = fRe[j2]!, ci = fIm[j2]!;
+        re[i] = ar * br + ai * bi - (ci * br - cr * bi);
+        im[i] = ai * br - ar * bi + (cr * br + ci * bi);
       }
       fft2(re, im, TILE, TILE, true);
-      // The few largest raw correlations are examined with the normalised chip statistic.
-      const order: number[] = [];
-      for (let i = 0; i < TILE * TILE; i++) {
-        if (order.length < 3) {
-          order.push(i);
-          order.sort((p, q) => re[q]! - re[p]!);
-        } else if (re[i]! > re[order[2]!]!) {
-          order[2] = i;
-          order.sort((p, q) => re[q]! - re[p]!);
+      for (let h = 0; h < 2; h++) {
+        const corr = h === 0 ? re : im;
+        const dv = d + h;
+        const fv = variant(f, dv, new Float64Array(TILE * TILE));
+        // The few largest raw correlations are examined with the normalised chip statistic.
+        const order: number[] = [];
+        for (let i = 0; i < TILE * TILE; i++) {
+          if (order.length < 3) {
+            order.push(i);
+            order.sort((p, q) => corr[q]! - corr[p]!);
+          } else if (corr[i]! > corr[order[2]!]!) {
+            order[2] = i;
+            order.sort((p, q) => corr[q]! - corr[p]!);
+          }
         }
-      }
-      for (const i of order) {
-        const ox = i % TILE;
-        const oy = (i / TILE) | 0;
-        const a = chipSums(fv, ox, oy);
-        const t = pilotStat(layout, a);
-        if (!best || t > best.t) best = { t, d, ox, oy, a, B: LB };
-        if (t > candBest) candBest = t;
-        const hit = tryDecode(layout, a, t);
-        if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d, ox, oy, a, B: LB };
+        for (const i of order) {
+          const ox = i % TILE;
+          const oy = (i / TILE) | 0;
+          const a = chipSums(fv, ox, oy);
+          const t = pilotStat(layout, a);
+          if (!best || t > best.t) best = { t, d: dv, ox, oy, a, B: LB };
+          if (t > candBest) candBest = t;
+          const hit = tryDecode(layout, a, t);
+          if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d: dv, ox, oy, a, B: LB };
+        }
       }
     }
     // Benchmarks only: every lattice tried (in stage-1 px per tile) with its best pilot statistic.

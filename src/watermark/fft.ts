@@ -108,3 +108,40 @@ export function fft2(re: Float64Array, im: Float64Array, w: number, h: number, i
   transpose(re, h, w, scratch);
   transpose(im, h, w, scratch);
 }
+
+const rowScratch = new Map<number, { re: Float64Array; im: Float64Array }>();
+
+/**
+ * DFTs of `rows` real rows of length n (row y at src[y·srcStride …], n values; forward or unnormalised inverse), two
+ * rows per complex FFT (row y in the real part, row y+1 in the imaginary part, separated by the symmetry
+ * X(−k) = conj X(k) of a real row's spectrum). Writes bins k = 0 … keep−1 (keep ≤ n/2 + 1 — the rest follow from
+ * that symmetry) column-major: bin k of row y at out[k·outStride + y]. Half the FFTs of transforming each row alone.
+ */
+export function realRowsFft(src: Float64Array, srcStride: number, n: number, rows: number, inverse: boolean, keep: number, outRe: Float64Array, outIm: Float64Array, outStride: number): void {
+  let s = rowScratch.get(n);
+  if (!s) {
+    s = { re: new Float64Array(n), im: new Float64Array(n) };
+    rowScratch.set(n, s);
+  }
+  const { re, im } = s;
+  for (let y = 0; y < rows; y += 2) {
+    const a = y * srcStride;
+    re.set(src.subarray(a, a + n));
+    if (y + 1 < rows) im.set(src.subarray(a + srcStride, a + srcStride + n));
+    else im.fill(0);
+    fft1(re, im, n, 0, 1, inverse);
+    const two = y + 1 < rows;
+    for (let k = 0; k < keep; k++) {
+      const m = k === 0 ? 0 : n - k;
+      const zr = re[k]!, zi = im[k]!, wr = re[m]!, wi = im[m]!;
+      // X_y = (Z(k) + conj Z(−k)) / 2, X_{y+1} = (Z(k) − conj Z(−k)) / 2i.
+      const o = k * outStride + y;
+      outRe[o] = 0.5 * (zr + wr);
+      outIm[o] = 0.5 * (zi - wi);
+      if (two) {
+        outRe[o + 1] = 0.5 * (zi + wi);
+        outIm[o + 1] = -0.5 * (zr - wr);
+      }
+    }
+  }
+}

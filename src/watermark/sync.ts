@@ -4,7 +4,7 @@
  * scale, rotation (mod 90°), aspect change and shear at once, without the key; the remaining 8 dihedral ambiguities
  * (90° turns, mirror) and the translation are resolved later by correlating with the keyed pilot.
  */
-import { fft2, nextPow2 } from './fft.js';
+import { fft1, nextPow2, realRowsFft } from './fft.js';
 import { boxMean } from '../image/resample.js';
 
 /** A 2×2 matrix [a b; c d] stored as [a, b, c, d] (columns are the lattice vectors). */
@@ -55,38 +55,61 @@ function flattenSpectrum(p: Float64Array, nx: number, ny: number, r: number): vo
   // Mean 1 power per bin now; the z-normalisation below divides by the mean power.
 }
 
-/** Autocorrelation via FFT, each lag divided by sqrt(overlap · mean power) so values are roughly z-scores. */
+/**
+ * Autocorrelation via FFT, each lag divided by sqrt(overlap · mean power) so values are roughly z-scores. The input
+ * and the (flattened) power spectrum are real, so both 2-D transforms run on half spectra: rows two per complex FFT,
+ * columns only for the non-negative frequencies (forward) or lags ≤ maxLag (inverse); the rest follows from the
+ * conjugate symmetry of real signals' transforms. About half the work of two full complex 2-D FFTs, same values up
+ * to rounding.
+ */
 export function autocorrelation(d: Float32Array, width: number, height: number, maxLag: number): Acf {
   const nx = nextPow2(width + maxLag);
   const ny = nextPow2(height + maxLag);
-  const re = new Float64Array(nx * ny);
-  const im = new Float64Array(nx * ny);
+  const half = nx / 2 + 1;
+  const rows = new Float64Array(height * nx);
   let power = 0;
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
       const v = d[y * width + x]!;
-      re[y * nx + x] = v;
+      rows[y * nx + x] = v;
       power += v * v;
     }
   power /= width * height;
-  fft2(re, im, nx, ny, false, height);
-  for (let i = 0; i < nx * ny; i++) {
-    re[i] = re[i]! * re[i]! + im[i]! * im[i]!;
-    im[i] = 0;
+  // Forward: spectra of the real rows (bins 0 … nx/2, column-major), then the columns (rows ≥ height are zero).
+  const hr = new Float64Array(half * ny);
+  const hi = new Float64Array(half * ny);
+  realRowsFft(rows, nx, nx, height, false, half, hr, hi, ny);
+  for (let k = 0; k < half; k++) fft1(hr, hi, ny, k * ny, 1, false);
+  // Power spectrum on the full plane (row-major, for the flattening): |X(−k)| = |X(k)| fills the other half.
+  const p = new Float64Array(nx * ny);
+  for (let k = 0; k < half; k++) {
+    const c = k * ny;
+    const mirror = k > 0 && k < nx / 2;
+    for (let ky = 0; ky < ny; ky++) {
+      const v = hr[c + ky]! * hr[c + ky]! + hi[c + ky]! * hi[c + ky]!;
+      p[ky * nx + k] = v;
+      if (mirror) p[((ny - ky) & (ny - 1)) * nx + (nx - k)] = v;
+    }
   }
-  if (FLATTEN.radius > 0) flattenSpectrum(re, nx, ny, FLATTEN.radius);
-  fft2(re, im, nx, ny, true);
+  if (FLATTEN.radius > 0) flattenSpectrum(p, nx, ny, FLATTEN.radius);
+  // Inverse: the rows of the real spectrum (lags 0 … maxLag kept, column-major), then those columns. A negative lag
+  // reads its mirror: the result is the transform of a real array, so acf(−v) = conj acf(v) (real parts equal).
+  const lags = maxLag + 1;
+  const gr = new Float64Array(lags * ny);
+  const gi = new Float64Array(lags * ny);
+  realRowsFft(p, nx, nx, ny, true, lags, gr, gi, ny);
+  for (let k = 0; k < lags; k++) fft1(gr, gi, ny, k * ny, 1, true);
   const side = 2 * maxLag + 1;
   const z = new Float32Array(side * side);
   const norm = 1 / (nx * ny);
-  if (FLATTEN.radius > 0) power = (re[0]! * norm) / (width * height);
+  if (FLATTEN.radius > 0) power = (gr[0]! * norm) / (width * height);
   for (let vy = -maxLag; vy <= maxLag; vy++) {
     const oy = height - Math.abs(vy);
     for (let vx = -maxLag; vx <= maxLag; vx++) {
       const ox = width - Math.abs(vx);
       const count = ox * oy;
-      const idx = ((vy + ny) % ny) * nx + ((vx + nx) % nx);
-      z[(vy + maxLag) * side + (vx + maxLag)] = count > 64 ? (re[idx]! * norm) / (power * Math.sqrt(count) + 1e-9) : 0;
+      const idx = vx >= 0 ? vx * ny + ((vy + ny) & (ny - 1)) : -vx * ny + ((ny - vy) & (ny - 1));
+      z[(vy + maxLag) * side + (vx + maxLag)] = count > 64 ? (gr[idx]! * norm) / (power * Math.sqrt(count) + 1e-9) : 0;
     }
   }
   if (PEAK_HP.radius > 0) {
@@ -280,6 +303,22 @@ function sameLattice(A: Mat2, B: Mat2): boolean {
 }
 
 /**
+ * Indices of the `k` largest of score[0 … n−1] (and any tied with the k-th), best first, ties in index order — the
+ * prefix of a stable descending sort of all n, without sorting all n through a comparator.
+ */
+function bestFirst(score: Float64Array, n: number, k: number): number[] {
+  let idx: number[];
+  if (k >= n) idx = Array.from({ length: n }, (_, i) => i);
+  else {
+    const sorted = score.slice(0, n).sort(); // numeric ascending
+    const thr = sorted[n - k]!;
+    idx = [];
+    for (let i = 0; i < n; i++) if (score[i]! >= thr) idx.push(i);
+  }
+  return idx.sort((u, v) => score[v]! - score[u]! || u - v);
+}
+
+/**
  * Constrained search for the mark's lattice: square lattices with period in [pMin, pMax] (log steps of 0.5%) and
  * rotation within ±maxDeg (0.4° steps), scored by the second-smallest z at their six nearest lattice points. Periodic content
  * (text lines, character pitch) rarely forms a square lattice in that window, so this finds the mark where the
@@ -289,11 +328,61 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
   const found: { p: number; th: number; s: number }[] = [];
   const foundMean: { p: number; th: number; s: number }[] = [];
   const pts: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 0], [0, 2]];
+  // 3×3 maximum of z around every lag, once (separable; zAt's 0 outside the window included): the search reads it
+  // ≈ 10⁵ times.
+  const { maxLag, side, z } = a;
+  const P = side + 2;
+  const rowMax = new Float32Array(P * P); // padded by one lag on each side, the padding 0 like zAt outside
+  for (let y = 0; y < side; y++) {
+    const src = y * side;
+    const dst = (y + 1) * P;
+    for (let x = 0; x < P; x++) {
+      let m = x >= 2 ? z[src + x - 2]! : 0;
+      const c = x >= 1 && x <= side ? z[src + x - 1]! : 0;
+      const r = x < side ? z[src + x]! : 0;
+      if (c > m) m = c;
+      if (r > m) m = r;
+      rowMax[dst + x] = m;
+    }
+  }
+  const dil = new Float32Array(side * side);
+  for (let y = 0; y < side; y++) {
+    const o = y * side;
+    const r0 = y * P + 1;
+    const r1 = r0 + P;
+    const r2 = r1 + P;
+    for (let x = 0; x < side; x++) {
+      let m = rowMax[r0 + x]!;
+      const b = rowMax[r1 + x]!;
+      const c = rowMax[r2 + x]!;
+      if (b > m) m = b;
+      if (c > m) m = c;
+      dil[o + x] = m;
+    }
+  }
+  // Angles (the same sequence for every period) and their cosines/sines, once.
+  const cosT: number[] = [];
+  const sinT: number[] = [];
+  const ths: number[] = [];
+  for (let deg = -maxDeg; deg <= maxDeg + 1e-9; deg += 0.4) {
+    const th = (deg * Math.PI) / 180;
+    ths.push(th);
+    cosT.push(Math.cos(th));
+    sinT.push(Math.sin(th));
+  }
+  const nPer = Math.max(0, Math.ceil(Math.log(pMax / pMin) / Math.log(1.005)) + 2);
+  const cap = nPer * ths.length;
+  const fP = new Float64Array(cap);
+  const fTh = new Float64Array(cap);
+  const fRobust = new Float64Array(cap);
+  const fMean = new Float64Array(cap);
+  let nf = 0;
+  const lim = maxLag - 2;
+  const minOverlap = 0.12 * a.width * a.height;
   for (let p = pMin; p <= pMax; p *= 1.005) {
-    for (let deg = -maxDeg; deg <= maxDeg + 1e-9; deg += 0.4) {
-      const th = (deg * Math.PI) / 180;
-      const c = Math.cos(th) * p;
-      const s = Math.sin(th) * p;
+    for (let j = 0; j < ths.length; j++) {
+      const c = cosT[j]! * p;
+      const s = sinT[j]! * p;
       // Robust score: the second-smallest z over the lattice points. The mark's lattice has a peak at every point;
       // content (text lines, character pitch) matches only some of them.
       let sum = 0;
@@ -303,11 +392,13 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
       for (const [n1, n2] of pts) {
         const x = c * n1 - s * n2;
         const y = s * n1 + c * n2;
-        if (!usable(a, x, y)) continue;
-        const rx = Math.round(x);
-        const ry = Math.round(y);
-        let best = -Infinity;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) best = Math.max(best, zAt(a, rx + dx, ry + dy));
+        // usable(), inlined: it keeps |x|, |y| ≤ maxLag − 2, so the rounded lag is inside the window.
+        const ax = Math.abs(x);
+        const ay = Math.abs(y);
+        const ox = a.width - ax;
+        const oy = a.height - ay;
+        if (!(ax <= lim && ay <= lim && ox * oy >= minOverlap && ox > 8 && oy > 8)) continue;
+        const best = dil[(Math.round(y) + maxLag) * side + (Math.round(x) + maxLag)]!;
         sum += best;
         if (best < lo1) {
           lo2 = lo1;
@@ -316,21 +407,29 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
         k++;
       }
       if (k >= 4) {
-        found.push({ p, th, s: lo2 });
-        foundMean.push({ p, th, s: sum / k });
+        fP[nf] = p;
+        fTh[nf] = ths[j]!;
+        fRobust[nf] = lo2;
+        fMean[nf] = sum / k;
+        nf++;
       }
     }
   }
   const out: Mat2[] = [];
-  // The n best by the robust score, then the n best by the mean score.
-  for (const list of [found, foundMean]) {
-    list.sort((u, v) => v.s - u.s);
+  // The n best by the robust score, then the n best by the mean score (ties in scan order, as a stable sort).
+  for (const score of [fRobust, fMean]) {
+    const order = bestFirst(score, nf, 64);
     let taken = 0;
-    for (const f of list) {
+    for (let q = 0; q < order.length; q++) {
       if (taken >= n) break;
-      const dup = out.some((B) => Math.abs(Math.hypot(B[0], B[2]) / f.p - 1) < 0.03 && Math.abs(Math.atan2(B[2], B[0]) - f.th) < 0.02);
+      // The top-64 prefix ran out of distinct lattices (rare): continue in the complete order.
+      if (q === order.length - 1 && order.length < nf) order.splice(0, order.length, ...bestFirst(score, nf, nf));
+      const i = order[q]!;
+      const fp = fP[i]!;
+      const fth = fTh[i]!;
+      const dup = out.some((B) => Math.abs(Math.hypot(B[0], B[2]) / fp - 1) < 0.03 && Math.abs(Math.atan2(B[2], B[0]) - fth) < 0.02);
       if (dup) continue;
-      out.push(refineLattice(a, [Math.cos(f.th) * f.p, -Math.sin(f.th) * f.p, Math.sin(f.th) * f.p, Math.cos(f.th) * f.p]));
+      out.push(refineLattice(a, [Math.cos(fth) * fp, -Math.sin(fth) * fp, Math.sin(fth) * fp, Math.cos(fth) * fp]));
       taken++;
     }
   }

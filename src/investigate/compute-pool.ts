@@ -8,6 +8,7 @@ import { WorkerPool } from '../core/worker-pool.js';
 import type { AlterationResult } from './alteration.js';
 import { runComputeJob, type ComputeCandidate, type ComputeJob } from './compute.js';
 import type { Pixels } from '../image/planes.js';
+import { pixelKeyOnce } from '../image/pixel-key.js';
 import type { VerifyScore } from './verify.js';
 
 /** A fixed set of compute workers (or none: inline); call {@link close} when done. */
@@ -33,12 +34,12 @@ export class ComputePool {
 
   /** Scores candidates against a leaked copy (see verifyCandidates). */
   verify(leaked: Pixels, cands: ComputeCandidate[], timings: Record<string, number>, minAgreement?: number): Promise<VerifyScore[]> {
-    return this.run({ op: 'verify', leaked, cands: cands.map(strip), ...(minAgreement === undefined ? {} : { minAgreement }) }, timings, 'verify');
+    return this.run({ op: 'verify', leaked, leakedKey: pixelKeyOnce(leaked), cands: cands.map(strip), ...(minAgreement === undefined ? {} : { minAgreement }) }, timings, 'verify');
   }
 
   /** Refines the chosen original's alignment and detects alterations (see compareWithOriginal). */
   compare(leaked: Pixels, cand: ComputeCandidate, timings: Record<string, number>): Promise<AlterationResult> {
-    return this.run({ op: 'compare', leaked, cand: strip(cand) }, timings, 'alteration');
+    return this.run({ op: 'compare', leaked, leakedKey: pixelKeyOnce(leaked), cand: strip(cand) }, timings, 'alteration');
   }
 
   /** Stops every worker. */
@@ -47,7 +48,10 @@ export class ComputePool {
   }
 }
 
-/** Only what the compute thread needs (candidates carry records on this side, which must not be cloned). */
+/**
+ * Only what the compute thread needs (candidates carry records on this side, which must not be cloned), with the
+ * original's content key: hashed once per decrypted original (the originals cache keeps the same raster object).
+ */
 function strip(c: ComputeCandidate): ComputeCandidate {
-  return { imageId: c.imageId, kind: c.kind, group: c.group, original: c.original, homography: c.homography, ...(c.reference !== undefined ? { reference: c.reference } : {}) };
+  return { imageId: c.imageId, kind: c.kind, group: c.group, original: c.original, originalKey: c.originalKey ?? pixelKeyOnce(c.original), homography: c.homography, ...(c.reference !== undefined ? { reference: c.reference } : {}) };
 }

@@ -9,7 +9,7 @@ import { detectAlteration, type AlterationResult, type Homography } from './alte
 import { verifyCandidates, type VerifyCandidate, type VerifyScore } from './verify.js';
 
 /** A candidate as sent to the compute thread (pixels + alignment; no records). */
-export type ComputeCandidate = Pick<VerifyCandidate, 'imageId' | 'kind' | 'group' | 'original' | 'homography' | 'reference'>;
+export type ComputeCandidate = Pick<VerifyCandidate, 'imageId' | 'kind' | 'group' | 'original' | 'homography' | 'reference' | 'originalKey'>;
 
 /**
  * The homography to compare pixels under. Feature homographies are fitted where keypoints are dense (for a selfie,
@@ -17,7 +17,7 @@ export type ComputeCandidate = Pick<VerifyCandidate, 'imageId' | 'kind' | 'group
  * leaks of a whole image are a scale and an offset (screenshots, resizes, crops): the axis-aligned fit to where the
  * feature homography puts the original's corners is tried too, and whichever agrees with more blocks is used.
  */
-export function refineForComparison(leaked: Pixels, v: ComputeCandidate): Mat3 {
+export function refineForComparison(leaked: Pixels, v: ComputeCandidate, leakedKey?: string): Mat3 {
   const H = v.homography;
   const [x0, y0] = apply3(H, 0, 0);
   const [x1, y1] = apply3(H, v.original.width, v.original.height);
@@ -28,22 +28,28 @@ export function refineForComparison(leaked: Pixels, v: ComputeCandidate): Mat3 {
   const sx = (right - left) / v.original.width, sy = (bottom - top) / v.original.height;
   if (Math.abs(sx / sy - 1) > 0.05) return H; // not a uniform scale: keep the projective fit
   const rect: Mat3 = [sx, 0, left, 0, sy, top, 0, 0, 1];
-  const [a, b] = verifyCandidates(leaked, [{ ...v, homography: H, reference: false }, { ...v, imageId: `${v.imageId}#rect`, homography: rect, reference: false }]);
+  // Already axis-aligned (a hash hit's rescale): the two fits are the same matrix and would score the same.
+  if (rect.every((x, i) => x === H[i])) return H;
+  const [a, b] = verifyCandidates(leaked, [{ ...v, homography: H, reference: false }, { ...v, imageId: `${v.imageId}#rect`, homography: rect, reference: false }], leakedKey === undefined ? {} : { leakedKey });
   return b && a && b.agreement > a.agreement ? rect : H;
 }
 
 /** Refines the alignment of the chosen original and detects alterations under it. */
-export function compareWithOriginal(leaked: Pixels, v: ComputeCandidate): AlterationResult {
-  const H = refineForComparison(leaked, v);
+export function compareWithOriginal(leaked: Pixels, v: ComputeCandidate, leakedKey?: string): AlterationResult {
+  const H = refineForComparison(leaked, v, leakedKey);
   return detectAlteration(v.original, leaked, H as unknown as Homography);
 }
 
-/** Jobs the compute thread runs. */
+/**
+ * Jobs the compute thread runs. `leakedKey` (and each candidate's `originalKey`) are content keys of the pixels
+ * (image/pixel-key.ts): the thread reuses warps and block correlations of earlier jobs about the same pixels.
+ */
 export type ComputeJob =
-  | { op: 'verify'; leaked: Pixels; cands: ComputeCandidate[]; minAgreement?: number }
-  | { op: 'compare'; leaked: Pixels; cand: ComputeCandidate };
+  | { op: 'verify'; leaked: Pixels; leakedKey?: string; cands: ComputeCandidate[]; minAgreement?: number }
+  | { op: 'compare'; leaked: Pixels; leakedKey?: string; cand: ComputeCandidate };
 
 /** Runs one job on the current thread. */
 export function runComputeJob(job: ComputeJob): VerifyScore[] | AlterationResult {
-  return job.op === 'verify' ? verifyCandidates(job.leaked, job.cands, job.minAgreement === undefined ? {} : { minAgreement: job.minAgreement }) : compareWithOriginal(job.leaked, job.cand);
+  if (job.op === 'compare') return compareWithOriginal(job.leaked, job.cand, job.leakedKey);
+  return verifyCandidates(job.leaked, job.cands, { ...(job.minAgreement === undefined ? {} : { minAgreement: job.minAgreement }), ...(job.leakedKey === undefined ? {} : { leakedKey: job.leakedKey }) });
 }

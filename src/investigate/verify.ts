@@ -12,6 +12,7 @@
 import { lumaBlocks, type Pixels, type Plane } from '../image/planes.js';
 import { resize } from '../image/resample.js';
 import { mul3, scale3, warpPlane, type Mat3 } from '../image/homography.js';
+import { pixelKey } from '../image/pixel-key.js';
 
 /** A candidate vault original with its alignment onto the leaked copy. */
 export interface VerifyCandidate {
@@ -27,6 +28,8 @@ export interface VerifyCandidate {
    * candidate it resembles): it shows which blocks are template, and is never itself a match.
    */
   reference?: boolean;
+  /** {@link pixelKey} of `original` when the caller has it (computed otherwise): equal keys promise equal pixels. */
+  originalKey?: string;
 }
 
 /** How well one candidate explains the leaked copy. */
@@ -116,17 +119,25 @@ function integral(p: Plane, valid: Uint8Array | null): Integral {
   const s = new Float64Array(stride * (H + 1));
   const ss = new Float64Array(stride * (H + 1));
   const inv = valid ? new Int32Array(stride * (H + 1)) : null;
+  const d = p.data;
   for (let y = 0; y < H; y++) {
     let rs = 0, rss = 0, ri = 0;
+    const row = y * W;
+    const o0 = (y + 1) * stride + 1;
     for (let x = 0; x < W; x++) {
-      const v = p.data[y * W + x]!;
+      const v = d[row + x]!;
       rs += v;
       rss += v * v;
-      if (valid && !valid[y * W + x]) ri++;
-      const o = (y + 1) * stride + x + 1;
+      const o = o0 + x;
       s[o] = s[o - stride]! + rs;
       ss[o] = ss[o - stride]! + rss;
-      if (inv) inv[o] = inv[o - stride]! + ri;
+    }
+    if (inv && valid) {
+      for (let x = 0; x < W; x++) {
+        if (!valid[row + x]) ri++;
+        const o = o0 + x;
+        inv[o] = inv[o - stride]! + ri;
+      }
     }
   }
   return { s, ss, inv, stride };
@@ -139,23 +150,41 @@ function rect(t: Float64Array | Int32Array, stride: number, x0: number, y0: numb
 }
 
 /**
- * Best normalised correlation between block (bx, by) of `a` and the same block of `b` shifted by up to ±S pixels;
- * NaN when either side is flat or the shifted block leaves `b`'s valid area. `bi` is `b`'s {@link integral}, so each
- * shift costs one pass of products, not three.
+ * Sum and centred sum of squares (n·variance) of every block of the grid, summed in the order blockNcc always used,
+ * so the per-block statistics of one plane are computed once instead of once per comparison.
  */
-function blockNcc(a: Plane, b: Plane, bi: Integral, x0: number, y0: number): number {
+function blockStats(a: Plane, g: Blocks): { sum: Float64Array; vari: Float64Array } {
+  const W = a.width;
+  const ad = a.data;
+  const n = B * B;
+  const sum = new Float64Array(g.bw * g.bh);
+  const vari = new Float64Array(g.bw * g.bh);
+  for (let by = 0; by < g.bh; by++) for (let bx = 0; bx < g.bw; bx++) {
+    const x0 = bx * B, y0 = by * B;
+    let sa = 0, saa = 0;
+    for (let y = y0; y < y0 + B; y++) for (let x = x0; x < x0 + B; x++) {
+      const v = ad[y * W + x]!;
+      sa += v;
+      saa += v * v;
+    }
+    sum[by * g.bw + bx] = sa;
+    vari[by * g.bw + bx] = saa - (sa * sa) / n;
+  }
+  return { sum, vari };
+}
+
+/**
+ * Best normalised correlation between block (x0, y0) of `a` (sum `sa`, centred sum of squares `va`) and the same
+ * block of `b` shifted by up to ±S pixels; NaN when either side is flat or the shifted block leaves `b`'s valid
+ * area. `bi` is `b`'s {@link integral}, so each shift costs one pass of products, not three. With `stopAt`, returns
+ * as soon as a shift reaches it (enough for a yes/no threshold test; the value is then not the maximum).
+ */
+function blockNcc(a: Plane, sa: number, va: number, b: Plane, bi: Integral, x0: number, y0: number, stopAt = Infinity): number {
   const W = a.width;
   const H = a.height;
   const ad = a.data;
   const bd = b.data;
-  let sa = 0, saa = 0;
-  for (let y = y0; y < y0 + B; y++) for (let x = x0; x < x0 + B; x++) {
-    const v = ad[y * W + x]!;
-    sa += v;
-    saa += v * v;
-  }
   const n = B * B;
-  const va = saa - (sa * sa) / n;
   if (va < n * 9) return Number.NaN; // flat block (σ < 3 grey levels): says nothing
   let best = Number.NaN;
   for (let dy = -S; dy <= S; dy++) {
@@ -179,16 +208,10 @@ function blockNcc(a: Plane, b: Plane, bi: Integral, x0: number, y0: number): num
       }
       const r = (sab - (sa * sb) / n) / Math.sqrt(va * vb);
       if (Number.isNaN(best) || r > best) best = r;
+      if (best >= stopAt) return best;
     }
   }
   return best;
-}
-
-/** Per-block best-shift correlation of plane `A` against plane `P` (with its integral). */
-function blockMap(A: Plane, P: Plane, pi: Integral, g: Blocks): Float32Array {
-  const out = new Float32Array(g.bw * g.bh).fill(Number.NaN);
-  for (let by = 0; by < g.bh; by++) for (let bx = 0; bx < g.bw; bx++) out[by * g.bw + bx] = blockNcc(A, P, pi, bx * B, by * B);
-  return out;
 }
 
 function strongShare(xs: { sd: number; r: number }[]): number {
@@ -198,21 +221,58 @@ function strongShare(xs: { sd: number; r: number }[]): number {
   return top.filter((x) => x.r >= VERIFY_PARAMS.agree).length / top.length;
 }
 
+/** One original warped into one leaked copy's working frame under one homography, and what was derived from it. */
+interface WarpWork {
+  plane: Plane;
+  valid: Uint8Array;
+  validPx: number;
+  /** Correlation with the leaked copy per block (filled on demand: `leakDone` marks computed blocks). */
+  leak: Float32Array;
+  leakDone: Uint8Array;
+  /** This plane's block statistics (when it is the first side of a template test), on demand. */
+  stats: { sum: Float64Array; vari: Float64Array } | null;
+  /** Summed-area tables, on demand and only during a call (they are 5× the plane's size). */
+  int: Integral | null;
+}
+
+/** A leaked copy at the working resolution, with the warps and comparisons of every call about it so far. */
+interface LeakWork {
+  w: number;
+  h: number;
+  g: Blocks;
+  toWork: Mat3;
+  L: Plane;
+  Lstats: { sum: Float64Array; vari: Float64Array };
+  textured: Uint8Array;
+  texturedTotal: number;
+  /** By original content key and homography. */
+  warps: Map<string, WarpWork>;
+  /** Template test of warp A against warp B (keys joined): 1 where they correlate ≥ TEMPLATE, on A's compared blocks. */
+  pairs: Map<string, Uint8Array>;
+}
+
 /**
- * Scores every non-reference candidate against the leaked copy. Pass look-alikes (other subjects' images of the
- * same template, flagged `reference`) so the shared template cancels out.
+ * Recent leaked copies' work. An investigation verifies one leaked file two or three times (candidates, then the
+ * matched subject's other images, then the alignment refinement before alteration detection) with mostly the same
+ * candidates: their warps and block correlations are computed once. Keyed by pixel content, so reuse cannot mix
+ * files up; two files are in flight at a time, so a few entries suffice.
  */
-export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts: { minAgreement?: number } = {}): VerifyScore[] {
+const leakCache = new Map<string, LeakWork>();
+const LEAK_CACHE_ENTRIES = 4;
+
+function leakWork(leaked: Pixels, key: string): LeakWork {
+  const hit = leakCache.get(key);
+  if (hit) {
+    leakCache.delete(key);
+    leakCache.set(key, hit);
+    return hit;
+  }
   const s = Math.min(1, WORK / Math.max(leaked.width, leaked.height));
   const w = Math.max(B, Math.round(leaked.width * s));
   const h = Math.max(B, Math.round(leaked.height * s));
   const L = resize(lumaBlocks(leaked, 1), w, h);
   const g: Blocks = { bw: Math.floor(w / B), bh: Math.floor(h / B) };
   const nb = g.bw * g.bh;
-  const toWork = scale3(w / leaked.width, h / leaked.height);
-  const warped = cands.map((c) => warpPlane(lumaBlocks(c.original, 1), mul3(toWork, c.homography), w, h));
-  const ints = warped.map((x) => integral(x.plane, x.valid));
-  const leakMaps = warped.map((x, k) => blockMap(L, x.plane, ints[k]!, g));
   const Li = integral(L, null);
   // Textured blocks of the leaked copy (where any comparison is informative).
   const textured = new Uint8Array(nb);
@@ -224,41 +284,108 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts:
       texturedTotal++;
     }
   }
+  const lw: LeakWork = { w, h, g, toWork: scale3(w / leaked.width, h / leaked.height), L, Lstats: blockStats(L, g), textured, texturedTotal, warps: new Map(), pairs: new Map() };
+  leakCache.set(key, lw);
+  while (leakCache.size > LEAK_CACHE_ENTRIES) leakCache.delete(leakCache.keys().next().value!);
+  return lw;
+}
+
+function warpWork(lw: LeakWork, c: VerifyCandidate, key: string): WarpWork {
+  const hit = lw.warps.get(key);
+  if (hit) return hit;
+  const x = warpPlane(lumaBlocks(c.original, 1), mul3(lw.toWork, c.homography), lw.w, lw.h);
+  let validPx = 0;
+  for (let i = 0; i < x.valid.length; i++) validPx += x.valid[i]!;
+  const nb = lw.g.bw * lw.g.bh;
+  const ww: WarpWork = { plane: x.plane, valid: x.valid, validPx, leak: new Float32Array(nb), leakDone: new Uint8Array(nb), stats: null, int: null };
+  lw.warps.set(key, ww);
+  return ww;
+}
+
+const intOf = (x: WarpWork): Integral => (x.int ??= integral(x.plane, x.valid));
+
+/** Correlation of leaked block b with the warp (computed once per block). */
+function leakAt(lw: LeakWork, x: WarpWork, b: number): number {
+  if (x.leakDone[b]) return x.leak[b]!;
+  const bx0 = (b % lw.g.bw) * B, by0 = Math.floor(b / lw.g.bw) * B;
+  const v = blockNcc(lw.L, lw.Lstats.sum[b]!, lw.Lstats.vari[b]!, x.plane, intOf(x), bx0, by0);
+  x.leak[b] = v;
+  x.leakDone[b] = 1;
+  return x.leak[b]!; // as stored (float32), like every later read
+
+}
+
+/**
+ * Scores every non-reference candidate against the leaked copy. Pass look-alikes (other subjects' images of the
+ * same template, flagged `reference`) so the shared template cancels out. `leakedKey` / `originalKey` are
+ * {@link pixelKey}s of the pixels, when the caller already has them; work is reused across calls by these keys.
+ */
+export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts: { minAgreement?: number; leakedKey?: string } = {}): VerifyScore[] {
+  const lw = leakWork(leaked, opts.leakedKey ?? pixelKey(leaked));
+  try {
+    return scoreAll(lw, cands, opts.minAgreement ?? 0);
+  } finally {
+    for (const x of lw.warps.values()) x.int = null;
+  }
+}
+
+function scoreAll(lw: LeakWork, cands: VerifyCandidate[], minAgreement: number): VerifyScore[] {
+  const { g, w, h, textured, texturedTotal } = lw;
+  const nb = g.bw * g.bh;
+  const keys = cands.map((c) => `${c.originalKey ?? pixelKey(c.original)}|${c.homography.join(',')}`);
+  const warped = cands.map((c, k) => warpWork(lw, c, keys[k]!));
   const out: VerifyScore[] = [];
   cands.forEach((c, k) => {
     if (c.reference) return;
     const me = warped[k]!;
-    const mine = leakMaps[k]!;
     // A candidate that agrees on too few blocks to be accepted needs no comparison with look-alikes (the costly part).
     let pre = 0, preAgree = 0;
     for (let b = 0; b < nb; b++) {
-      if (!textured[b] || Number.isNaN(mine[b]!)) continue;
+      if (!textured[b]) continue;
+      const r = leakAt(lw, me, b);
+      if (Number.isNaN(r)) continue;
       pre++;
-      if (mine[b]! >= VERIFY_PARAMS.agree) preAgree++;
+      if (r >= VERIFY_PARAMS.agree) preAgree++;
     }
-    const hopeless = (pre ? preAgree / pre : 0) < (opts.minAgreement ?? 0);
+    const hopeless = (pre ? preAgree / pre : 0) < minAgreement;
     const others = hopeless ? [] : cands.map((o, j) => ({ o, j })).filter(({ o, j }) => j !== k && o.group !== c.group);
-    // Template blocks: where some look-alike's original correlates strongly with this original.
+    // Template blocks: where some look-alike's original correlates strongly with this original (tested only on the
+    // blocks this candidate is compared on: textured in the leaked copy and inside the aligned original).
     const template = new Uint8Array(nb);
     for (const { j } of others) {
-      const m = blockMap(me.plane, warped[j]!.plane, ints[j]!, g);
-      for (let b = 0; b < nb; b++) if (m[b]! >= TEMPLATE) template[b] = 1;
+      const pk = `${keys[k]}\n${keys[j]}`;
+      let m = lw.pairs.get(pk);
+      if (!m) {
+        m = new Uint8Array(nb);
+        me.stats ??= blockStats(me.plane, g);
+        const other = warped[j]!;
+        const oi = intOf(other);
+        for (let b = 0; b < nb; b++) {
+          if (!textured[b] || Number.isNaN(me.leak[b]!)) continue;
+          const r = blockNcc(me.plane, me.stats.sum[b]!, me.stats.vari[b]!, other.plane, oi, (b % g.bw) * B, Math.floor(b / g.bw) * B, TEMPLATE);
+          if (r >= TEMPLATE) m[b] = 1;
+        }
+        lw.pairs.set(pk, m);
+      }
+      for (let b = 0; b < nb; b++) if (m[b]) template[b] = 1;
     }
     let inside = 0, agree = 0, covered = 0, specific = 0, wins = 0, templ = 0, margin = 0, templAgree = 0, specAgree = 0, nccSum = 0;
-    let validPx = 0;
-    for (let i = 0; i < w * h; i++) validPx += me.valid[i]!;
+    const validPx = me.validPx;
     const strong: { sd: number; r: number }[] = [];
     const blocks = new Float32Array(nb).fill(Number.NaN);
     for (let b = 0; b < nb; b++) {
       if (!textured[b]) continue;
-      const r = mine[b]!;
+      const r = me.leak[b]!;
       if (Number.isNaN(r)) continue; // outside the aligned original
       blocks[b] = r;
       inside++;
       // Blocks on the original's edge are left out: outside it the warped plane is black, a step as contrasted as
       // any text but nothing the leaked copy has to reproduce.
       const bx0 = (b % g.bw) * B, by0 = Math.floor(b / g.bw) * B;
-      if (!template[b] && rect(ints[k]!.inv!, ints[k]!.stride, bx0, by0) === 0) strong.push({ sd: blockStd(me.plane, bx0, by0), r });
+      if (!template[b]) {
+        const mi = intOf(me);
+        if (rect(mi.inv!, mi.stride, bx0, by0) === 0) strong.push({ sd: blockStd(me.plane, bx0, by0), r });
+      }
       if (r >= VERIFY_PARAMS.agree) {
         agree++;
         covered++;
@@ -272,7 +399,7 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts:
       let bestOther = 0;
       let seen = false;
       for (const { j } of others) {
-        const v = leakMaps[j]![b]!;
+        const v = leakAt(lw, warped[j]!, b);
         if (Number.isNaN(v)) continue;
         seen = true;
         if (v > bestOther) bestOther = v;

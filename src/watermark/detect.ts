@@ -17,7 +17,7 @@ import { fft2 } from './fft.js';
 import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
-import { whiten, whitenFold } from './whiten.js';
+import { releaseSampling, sampleWhitenFold, whiten, whitenFold } from './whiten.js';
 import { ladderPeriods, workingSize } from './embed.js';
 
 /** Lattice candidates examined per image (fixed, so the threshold is fixed). */
@@ -132,20 +132,30 @@ const DIHEDRAL_INDEX: Int32Array[] = (() => {
   return maps;
 })();
 
-/** Folded tile under dihedral variant d. */
-function variant(fold: Float64Array, d: number, out: Float64Array): Float64Array {
+/**
+ * The 2×2 cyclic block sums of dihedral variant d of the fold, out[y·64 + x] = ((v(x, y) + v(x+1, y)) + v(x, y+1))
+ * + v(x+1, y+1) — the additions, in the order, a plain per-chip sum over the shifted variant makes for the chip whose top-left pixel lands on (x, y) —
+ * so that the chip sums at any offset are 1024 reads of it ({@link chipSumsAt}), to the bit.
+ */
+function blockSums(fold: Float64Array, d: number, out: Float64Array): Float64Array {
   const map = DIHEDRAL_INDEX[d]!;
-  for (let i = 0; i < TILE * TILE; i++) out[i] = fold[map[i]!]!;
+  for (let y = 0; y < TILE; y++) {
+    const r0 = y * TILE;
+    const r1 = ((y + 1) & M) * TILE;
+    for (let x = 0; x < TILE; x++) {
+      const x1 = (x + 1) & M;
+      out[r0 + x] = fold[map[r0 + x]!]! + fold[map[r0 + x1]!]! + fold[map[r1 + x]!]! + fold[map[r1 + x1]!]!;
+    }
+  }
   return out;
 }
 
-/** Chip sums of a folded tile read at cyclic offset (ox, oy). */
-function chipSums(f: Float64Array, ox: number, oy: number): Float64Array {
+/** Chip sums of a variant read at cyclic offset (ox, oy), from its block sums. */
+function chipSumsAt(b: Float64Array, ox: number, oy: number): Float64Array {
   const a = new Float64Array(CHIPS);
-  for (let y = 0; y < TILE; y++) {
-    const cy = y >> 1;
-    const ry = ((y + oy) & M) * TILE;
-    for (let x = 0; x < TILE; x++) a[cy * CHIPS_PER_SIDE + (x >> 1)]! += f[ry + ((x + ox) & M)]!;
+  for (let cy = 0; cy < CHIPS_PER_SIDE; cy++) {
+    const ry = ((2 * cy + oy) & M) * TILE;
+    for (let cx = 0; cx < CHIPS_PER_SIDE; cx++) a[cy * CHIPS_PER_SIDE + cx] = b[ry + ((2 * cx + ox) & M)]!;
   }
   return a;
 }
@@ -255,7 +265,9 @@ function foldCanonical(levels: Plane[], M0: Mat2, fold: Float64Array): boolean {
   }
   const tx = Ml[0] * umin + Ml[1] * vmin;
   const ty = Ml[2] * umin + Ml[3] * vmin;
-  const { plane, valid, spans } = sampleCanonical(P, [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty], w, h);
+  const m: [number, number, number, number, number, number] = [Ml[0], Ml[1], tx, Ml[2], Ml[3], ty];
+  if (FOLD_WHITEN_POWER === 2 && sampleWhitenFold(P, m, w, h, fold)) return true; // WebAssembly, same numbers
+  const { plane, valid, spans } = sampleCanonical(P, m, w, h);
   fold.fill(0);
   whitenFold(plane, valid, spans, FOLD_WHITEN_POWER, fold);
   return true;
@@ -405,12 +417,13 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const re = new Float64Array(TILE * TILE);
   const im = new Float64Array(TILE * TILE);
   const fRe = new Float64Array(TILE * TILE);
+  const blocks = new Float64Array(TILE * TILE);
+  const f = new Float64Array(TILE * TILE);
   const fIm = new Float64Array(TILE * TILE);
   /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
   const tryLattice = (LB: Mat2): void => {
     // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
     const M0: Mat2 = [(rx * LB[0]) / TILE, (rx * LB[1]) / TILE, (ry * LB[2]) / TILE, (ry * LB[3]) / TILE];
-    const f = new Float64Array(TILE * TILE);
     if (!foldCanonical(levels, M0, f)) return;
     let candBest = -Infinity;
     // One forward FFT of the fold serves all 8 dihedral variants: a variant reads the fold through a signed
@@ -434,7 +447,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
       for (let h = 0; h < 2; h++) {
         const corr = h === 0 ? re : im;
         const dv = d + h;
-        const fv = variant(f, dv, new Float64Array(TILE * TILE));
+        const bs = blockSums(f, dv, blocks);
         // The few largest raw correlations are examined with the normalised chip statistic.
         const order: number[] = [];
         for (let i = 0; i < TILE * TILE; i++) {
@@ -449,7 +462,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         for (const i of order) {
           const ox = i % TILE;
           const oy = (i / TILE) | 0;
-          const a = chipSums(fv, ox, oy);
+          const a = chipSumsAt(bs, ox, oy);
           const t = pilotStat(layout, a);
           if (!best || t > best.t) best = { t, d: dv, ox, oy, a, B: LB };
           if (t > candBest) candBest = t;
@@ -474,6 +487,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
       if (accepted) break;
     }
   }
+  releaseSampling();
   if (accepted) best = accepted;
   if (!best) return { ...none, candidates: lattices.length };
   // Geometry diagnostics: B in stage-1 px per tile; original tile in the same units was 64·(S1 px per working px).

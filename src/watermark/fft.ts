@@ -58,15 +58,19 @@ export function fft1(re: Float64Array, im: Float64Array, n: number, off: number,
     }
   }
   const sgn = inverse ? -1 : 1;
+  // The butterflies of a stage are independent, so the twiddle loop is the outer one (each twiddle read once per
+  // stage); the arithmetic of every butterfly is unchanged, so the result is the same to the bit.
   for (let size = 2; size <= n; size <<= 1) {
     const half = size >> 1;
     const step = n / size;
-    for (let start = 0; start < n; start += size) {
-      for (let k = 0; k < half; k++) {
-        const wr = cos[k * step]!;
-        const wi = sgn * sin[k * step]!;
-        const a = off + (start + k) * stride;
-        const b = a + half * stride;
+    const hs = half * stride;
+    const ss = size * stride;
+    const end = off + n * stride;
+    for (let k = 0; k < half; k++) {
+      const wr = cos[k * step]!;
+      const wi = sgn * sin[k * step]!;
+      for (let a = off + k * stride; a < end; a += ss) {
+        const b = a + hs;
         const br = re[b]!;
         const bi = im[b]!;
         const xr = br * wr - bi * wi;
@@ -96,6 +100,11 @@ function transpose(a: Float64Array, w: number, h: number, scratch: Float64Array)
  */
 export function fft2(re: Float64Array, im: Float64Array, w: number, h: number, inverse: boolean, rowsUsed = h): void {
   for (let y = 0; y < rowsUsed; y++) fft1(re, im, w, y * w, 1, inverse);
+  if (w * h <= 64 * 64) {
+    // Small arrays stay in cache: columns in place with a stride (the same butterflies as after a transpose).
+    for (let x = 0; x < w; x++) fft1(re, im, h, x, w, inverse);
+    return;
+  }
   let scratch = scratchCache.get(w * h);
   if (!scratch) {
     scratch = new Float64Array(w * h);

@@ -4,6 +4,10 @@
  */
 import type { Plane } from '../image/planes.js';
 import { TILE } from './pattern.js';
+import { prepareSimd, releaseSimd, sampleSimd, whitenFoldSimd } from './simd/whiten.js';
+
+/** Use the WebAssembly sampling + fold when available (tests switch it off to compare with the JS path). */
+export const WHITEN_SIMD = { enabled: true };
 
 /** Whitening constants: `eps` (grey levels) bounds the gain in flat areas; `clip` bounds any one pixel's vote. */
 export const WHITEN = { eps: 1.5, clip: 3 };
@@ -213,6 +217,17 @@ function whitenCore(p: Plane, valid: Uint8Array | null, spans: { first: Int32Arr
   const sc = scratchFor(n, W);
   const { m, sq, tmp, col } = sc;
   const d = out ?? sc.d;
+  const eps = WHITEN.eps;
+  const clip = WHITEN.clip;
+  // Which pixels survive the validity test: per-row spans (always, for sampled canonical images) or a per-pixel mask.
+  const { keepLo, keepHi } = sc;
+  let perPixel = false;
+  if (!valid) {
+    keepLo.fill(0, 0, H);
+    keepHi.fill(W - 1, 0, H);
+  } else if (spans || rowSpans(valid, W, H, sc.first, sc.last)) {
+    keptSpans(spans?.first ?? sc.first, spans?.last ?? sc.last, W, H, 3, keepLo, keepHi, sc.rowLo, sc.rowHi);
+  } else perPixel = true;
   boxMeanInto(p.data, W, H, 2, m, tmp, col);
   for (let i = 0; i < n; i++) {
     const v = Math.fround(p.data[i]! - m[i]!); // the stored float32 value, squared
@@ -221,15 +236,7 @@ function whitenCore(p: Plane, valid: Uint8Array | null, spans: { first: Int32Arr
   }
   const e = m; // the local mean is no longer needed: its buffer receives the local mean square
   boxMeanInto(sq, W, H, 4, e, tmp, col);
-  const eps = WHITEN.eps;
-  const clip = WHITEN.clip;
-  const { keepLo, keepHi } = sc;
-  if (!valid) {
-    keepLo.fill(0, 0, H);
-    keepHi.fill(W - 1, 0, H);
-  } else if (spans || rowSpans(valid, W, H, sc.first, sc.last)) {
-    keptSpans(spans?.first ?? sc.first, spans?.last ?? sc.last, W, H, 3, keepLo, keepHi, sc.rowLo, sc.rowHi);
-  } else {
+  if (perPixel && valid) {
     // Not row-convex (never from sampleAffine): the per-pixel window test.
     allValidWindow(valid, W, H, 3, sc.keep, sc.cnt, sc.icol);
     for (let y = 0; y < H; y++) {
@@ -281,4 +288,25 @@ function whitenCore(p: Plane, valid: Uint8Array | null, spans: { first: Int32Arr
       }
     }
   }
+}
+
+/**
+ * Samples `level` at (m₀·u + m₁·v + m₂, m₃·u + m₄·v + m₅) onto a w×h grid, whitens it with power 2 and folds it
+ * into `fold` (overwritten) — sampleAffine + whitenFold in WebAssembly, the same numbers. False when WebAssembly
+ * SIMD is unavailable or switched off, the grid is too small or the valid samples are not row spans: the caller then
+ * runs the JS path.
+ */
+export function sampleWhitenFold(level: Plane, m: readonly [number, number, number, number, number, number], w: number, h: number, fold: Float64Array): boolean {
+  if (!WHITEN_SIMD.enabled) return false;
+  const c = prepareSimd(level, w, h, RECIP);
+  if (!c || !sampleSimd(c, m)) return false;
+  const sc = scratchFor(w * h, w);
+  keptSpans(c.first, c.last, w, h, 3, c.lo, c.hi, sc.rowLo, sc.rowHi);
+  whitenFoldSimd(c, WHITEN.eps, WHITEN.clip, fold);
+  return true;
+}
+
+/** Drops the WebAssembly side's reference to the last sampled image (call when a detection is done). */
+export function releaseSampling(): void {
+  releaseSimd();
 }

@@ -151,8 +151,7 @@ function blockSums(fold: Float64Array, d: number, out: Float64Array): Float64Arr
 }
 
 /** Chip sums of a variant read at cyclic offset (ox, oy), from its block sums. */
-function chipSumsAt(b: Float64Array, ox: number, oy: number): Float64Array {
-  const a = new Float64Array(CHIPS);
+function chipSumsAt(b: Float64Array, ox: number, oy: number, a: Float64Array): Float64Array {
   for (let cy = 0; cy < CHIPS_PER_SIDE; cy++) {
     const ry = ((2 * cy + oy) & M) * TILE;
     for (let cx = 0; cx < CHIPS_PER_SIDE; cx++) a[cy * CHIPS_PER_SIDE + cx] = b[ry + ((2 * cx + ox) & M)]!;
@@ -418,6 +417,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const im = new Float64Array(TILE * TILE);
   const fRe = new Float64Array(TILE * TILE);
   const blocks = new Float64Array(TILE * TILE);
+  const chips = new Float64Array(CHIPS);
   const f = new Float64Array(TILE * TILE);
   const fIm = new Float64Array(TILE * TILE);
   /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
@@ -462,12 +462,13 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         for (const i of order) {
           const ox = i % TILE;
           const oy = (i / TILE) | 0;
-          const a = chipSumsAt(bs, ox, oy);
+          // Into a scratch array: copied only when the hypothesis is kept.
+          const a = chipSumsAt(bs, ox, oy, chips);
           const t = pilotStat(layout, a);
-          if (!best || t > best.t) best = { t, d: dv, ox, oy, a, B: LB };
+          if (!best || t > best.t) best = { t, d: dv, ox, oy, a: a.slice(), B: LB };
           if (t > candBest) candBest = t;
           const hit = tryDecode(layout, a, t);
-          if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d: dv, ox, oy, a, B: LB };
+          if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d: dv, ox, oy, a: a.slice(), B: LB };
         }
       }
     }

@@ -24,7 +24,7 @@ import { loadConfig } from '../src/core/config.js';
 import { initTracemark, openTracemark } from '../src/app/tracemark.js';
 import { InvestigateService } from '../src/investigate/investigate-service.js';
 import { decodeImage } from '../src/image/decode.js';
-import { ImageMatcher, ORB_DESC_ALGO, PDQ_ALGO } from '../src/match/retrieval.js';
+import { ImageMatcher, ORB_DESC_ALGO, PDQ_ALGO, type MatchExplain } from '../src/match/retrieval.js';
 import { MihIndex } from '../src/match/mih.js';
 import { readWatermarkKeyFile } from '../src/watermark/index.js';
 import type { HashStore } from '../src/storage/hashes/hash-store.js';
@@ -198,16 +198,21 @@ async function main(): Promise<void> {
       if (process.argv.includes('--retrieval-only')) {
         // Retrieval alone (ImageMatcher.match, as the investigation calls it) over the leaked files, one at a time.
         const ms: number[] = [];
+        const stage = { pdq: 0, extract: 0, vote: 0, verify: 0 };
         for (const name of names.slice(0, leakedN)) {
           const r = await decodeImage(readFileSync(join(caseLeak, name)), name, { maxPixels: cfg.maxPixels });
           const q0 = performance.now();
-          await matcher.match(r, { top: 12 });
+          const explain: MatchExplain = { pdq: [], votes: [], verified: [] };
+          await matcher.match(r, { top: 12, explain });
           ms.push(performance.now() - q0);
+          for (const k of Object.keys(stage) as (keyof typeof stage)[]) stage[k] += explain.ms?.[k] ?? 0;
+          if (process.argv.includes('--verbose')) console.log(name, JSON.stringify(explain.voteStats), JSON.stringify(explain.ms));
         }
         ms.sort((a, b) => a - b);
         console.log(`\n| index (SIMULATED) | ${syn ? syn.info : 'none'} |`);
         console.log(`| index loaded | ${loaded.pdq} PDQ rows, ${loaded.descriptors} descriptor rows in ${buildS.toFixed(1)} s; rss ${(process.memoryUsage().rss / 1e9).toFixed(1)} GB |`);
         console.log(`| retrieval per leaked file (${ms.length} files) | mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(0)} ms, median ${ms[Math.floor(ms.length / 2)]!.toFixed(0)} ms, max ${ms[ms.length - 1]!.toFixed(0)} ms |`);
+        console.log(`| retrieval stages, mean per file | ${Object.entries(stage).map(([k, v]) => `${k} ${(v / ms.length).toFixed(0)} ms`).join(', ')} |`);
         return;
       }
       const svc = new InvestigateService({

@@ -360,8 +360,25 @@ export interface MatchOptions {
  * (candidate → query). Returns the inlier count and the homography; no homography below 8 matches.
  */
 export async function matchFeatures(query: Features, cand: Features, opts: MatchOptions = {}): Promise<FeatureMatch> {
-  const none: FeatureMatch = { matches: 0, inliers: 0, homography: null, score: 0 };
-  if (query.count < 8 || cand.count < 8) return none;
+  return fitHomography(putativeMatches(query, cand, opts), query, cand, opts);
+}
+
+/** Ratio-test correspondences between two feature sets (candidate points → query points), before RANSAC. */
+export interface PutativeMatches {
+  /** Candidate x, y pairs. */
+  src: number[];
+  /** Query x, y pairs. */
+  dst: number[];
+  /** Number of correspondences: an upper bound on the inliers RANSAC can find. */
+  count: number;
+}
+
+/**
+ * The cheap half of {@link matchFeatures}: nearest neighbours with the ratio test, one query point per candidate
+ * point. Its count bounds the inliers, which lets a caller skip RANSAC on candidates that cannot matter.
+ */
+export function putativeMatches(query: Features, cand: Features, opts: MatchOptions = {}): PutativeMatches {
+  if (query.count < 8 || cand.count < 8) return { src: [], dst: [], count: 0 };
   const ratio = opts.ratio ?? 0.8;
   const maxD = opts.maxDistance ?? 64;
   const qw = descWords(query);
@@ -397,7 +414,14 @@ export async function matchFeatures(query: Features, cand: Features, opts: Match
     src.push(cand.xy[2 * j]!, cand.xy[2 * j + 1]!);
     dst.push(query.xy[2 * i]!, query.xy[2 * i + 1]!);
   }
-  const m = src.length / 2;
+  return { src, dst, count: src.length / 2 };
+}
+
+/** The expensive half of {@link matchFeatures}: a RANSAC homography over putative matches (none below 8). */
+export async function fitHomography(p: PutativeMatches, query: Features, cand: Features, opts: MatchOptions = {}): Promise<FeatureMatch> {
+  const none: FeatureMatch = { matches: 0, inliers: 0, homography: null, score: 0 };
+  const { src, dst } = p;
+  const m = p.count;
   if (m < Math.max(8, opts.minMatches ?? 8)) return { ...none, matches: m };
   const { cv } = await loadOpenCv();
   const s = cv.matFromArray(m, 1, cv.CV_32FC2, src);

@@ -36,7 +36,10 @@ function dist(a: Uint8Array, ai: number, b: Uint8Array, bi: number): number {
   return d;
 }
 
-/** The rule the index implements, by brute force: a match is within the radius AND equal in some 16-bit chunk. */
+/**
+ * The rule the index implements, by brute force: a match is within the radius AND equal in some 16-bit chunk c whose
+ * next chunk (c+1 mod 16) differs in at most 5 bits.
+ */
 function bruteVote(images: Map<string, { kind: string; desc: Uint8Array }>, query: Uint8Array, radius: number, cap: number): ImageVote[] {
   const acc = new Map<string, { votes: number; voters: number; kind: string }>();
   for (let q = 0; q < query.length / 32; q++) {
@@ -44,7 +47,12 @@ function bruteVote(images: Map<string, { kind: string; desc: Uint8Array }>, quer
     for (const [id, im] of images) {
       for (let i = 0; i < im.desc.length / 32; i++) {
         let chunk = false;
-        for (let c = 0; c < 16 && !chunk; c++) chunk = query[q * 32 + 2 * c] === im.desc[i * 32 + 2 * c] && query[q * 32 + 2 * c + 1] === im.desc[i * 32 + 2 * c + 1];
+        for (let c = 0; c < 16 && !chunk; c++) {
+          const sc = (c + 1) % 16;
+          let sigDiff = 0;
+          for (let x = ((query[q * 32 + 2 * sc]! << 8) | query[q * 32 + 2 * sc + 1]!) ^ ((im.desc[i * 32 + 2 * sc]! << 8) | im.desc[i * 32 + 2 * sc + 1]!); x; x &= x - 1) sigDiff++;
+          chunk = query[q * 32 + 2 * c] === im.desc[i * 32 + 2 * c] && query[q * 32 + 2 * c + 1] === im.desc[i * 32 + 2 * c + 1] && sigDiff <= 5;
+        }
         if (chunk && dist(query, q, im.desc, i) <= radius) {
           hit.push(id);
           break;

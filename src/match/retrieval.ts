@@ -8,10 +8,10 @@
  */
 import type { Raster } from '../image/decode.js';
 import { createPdqHasher } from '../hash/pdq.js';
-import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, matchFeatures, serializeFeatures, type FeatureMatch, type Features } from '../hash/features.js';
+import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, fitHomography, matchFeatures, putativeMatches, serializeFeatures, type FeatureMatch, type Features, type PutativeMatches } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { MihIndex } from './mih.js';
-import { DescriptorVoteIndex } from './descriptor-index.js';
+import { DescriptorVoteIndex, type VoteStats } from './descriptor-index.js';
 import { DEFAULT_RADIUS } from './hamming-index.js';
 import { invalidArgument } from '../core/errors.js';
 
@@ -111,6 +111,8 @@ export interface MatchExplain {
   votes: { imageId: string; votes: number; voters: number }[];
   /** Every geometrically verified candidate: matches before RANSAC, inliers (0 when no plausible homography). */
   verified: { imageId: string; matches: number; inliers: number }[];
+  /** What the descriptor vote did (descriptors, dropped as template-like, crowded buckets skipped, rows compared). */
+  voteStats?: VoteStats;
   /** Milliseconds per stage: PDQ, ORB extraction of the query, descriptor voting, geometric verification. */
   ms?: { pdq: number; extract: number; vote: number; verify: number };
 }
@@ -323,6 +325,7 @@ export class ImageMatcher {
         kinds: opts.kinds,
         limit: Math.max(30, this.o.verifyTop),
       });
+      if (opts.explain) opts.explain.voteStats = this.descIndex.lastStats;
       if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map((v) => ({ imageId: v.imageId, votes: Math.round(v.votes * 100) / 100, voters: v.voters }));
       const toVerify = new Set(ranked.slice(0, this.o.verifyTop).map((v) => v.imageId));
       lap('vote');
@@ -347,14 +350,26 @@ export class ImageMatcher {
         const kind = prev?.kind ?? this.kindOf(id);
         found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features', confident: false });
       };
+      // Correspondences first (cheap), RANSAC (most of verification's time) in decreasing order of correspondences,
+      // which bound the inliers: a candidate with fewer than 1/confidentRatio of the best inliers found so far can
+      // change nothing — it cannot win, cannot be the runner-up that withholds the best's confidence, and is not kept
+      // as a runner-up (that needs 1/distinctRatio) — so its RANSAC is skipped. Candidates with a PDQ hit always run:
+      // their inliers feed their score.
+      const putative: { id: string; cf: Features; p: PutativeMatches }[] = [];
       for (const id of toVerify) {
         const cf = this.features(id);
-        if (!cf) continue;
-        let m = await matchFeatures(qf, cf, { minMatches: this.o.minInliers });
+        if (cf) putative.push({ id, cf, p: putativeMatches(qf, cf) });
+      }
+      putative.sort((a, b) => b.p.count - a.p.count || (a.id < b.id ? -1 : 1));
+      let bestInliers = 0;
+      for (const { id, cf, p } of putative) {
         const pdqVariant = found.get(id)?.variant;
+        if (!found.has(id) && p.count * this.o.confidentRatio < bestInliers) continue;
+        let m = await fitHomography(p, qf, cf, { minMatches: this.o.minInliers });
         // A mirrored copy found by a dihedral PDQ hash.
         if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') m = await mirrored(cf);
         accept(id, m);
+        if (m.homography) bestInliers = Math.max(bestInliers, m.inliers);
       }
       // A mirrored copy PDQ missed (fine periodic textures such as brickwork alias differently once mirrored): when
       // nothing verified but one image dominates the descriptor vote, try it mirrored. Rare, so the extra ORB pass

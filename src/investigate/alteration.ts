@@ -236,10 +236,12 @@ function halve(p: Plane): Plane {
   return { w, h, d };
 }
 
-/** Separable Gaussian blur with clamped edges (sigma < 0.3 returns a copy). */
-function blur(p: Plane, sigma: number): Plane {
-  const out = new Float32Array(p.d);
-  if (sigma < 0.3) return { w: p.w, h: p.h, d: out };
+/** Normalised Gaussian taps of radius max(1, ⌈3σ⌉), by σ (a handful of σ values recur on every image). */
+const gaussTaps = new Map<number, Float32Array>();
+
+function gaussKernel(sigma: number): Float32Array {
+  const hit = gaussTaps.get(sigma);
+  if (hit) return hit;
   const rad = Math.max(1, Math.ceil(sigma * 3));
   const k = new Float32Array(2 * rad + 1);
   let sum = 0;
@@ -249,28 +251,62 @@ function blur(p: Plane, sigma: number): Plane {
     sum += v;
   }
   for (let i = 0; i < k.length; i++) k[i] = k[i]! / sum;
+  if (gaussTaps.size < 64) gaussTaps.set(sigma, k);
+  return k;
+}
+
+/**
+ * Separable Gaussian blur with clamped edges (sigma < 0.3 returns a copy). Each output is the same sum in the same
+ * tap order as a per-pixel loop with clamped indices; the clamping is confined to the border columns, and the
+ * vertical pass runs along rows (a float64 accumulator row) so memory is read in order.
+ */
+function blur(p: Plane, sigma: number): Plane {
+  if (sigma < 0.3) return { w: p.w, h: p.h, d: new Float32Array(p.d) };
+  const k = gaussKernel(sigma);
+  const rad = (k.length - 1) >> 1;
   const { w, h } = p;
+  const src = p.d;
   const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  const taps = k.length;
+  const xa = Math.min(rad, w);
+  const xb = Math.max(xa, w - rad);
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    for (let x = 0; x < w; x++) {
+    for (let x = 0; x < xa; x++) {
       let s = 0;
       for (let j = -rad; j <= rad; j++) {
         const xx = x + j < 0 ? 0 : x + j >= w ? w - 1 : x + j;
-        s += k[j + rad]! * p.d[row + xx]!;
+        s += k[j + rad]! * src[row + xx]!;
+      }
+      tmp[row + x] = s;
+    }
+    for (let x = xa; x < xb; x++) {
+      let s = 0;
+      const o = row + x - rad;
+      for (let t = 0; t < taps; t++) s += k[t]! * src[o + t]!;
+      tmp[row + x] = s;
+    }
+    for (let x = xb; x < w; x++) {
+      let s = 0;
+      for (let j = -rad; j <= rad; j++) {
+        const xx = x + j < 0 ? 0 : x + j >= w ? w - 1 : x + j;
+        s += k[j + rad]! * src[row + xx]!;
       }
       tmp[row + x] = s;
     }
   }
+  const acc = new Float64Array(w);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      let s = 0;
-      for (let j = -rad; j <= rad; j++) {
-        const yy = y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j;
-        s += k[j + rad]! * tmp[yy * w + x]!;
-      }
-      out[y * w + x] = s;
+    acc.fill(0);
+    for (let t = 0; t < taps; t++) {
+      const yy = y + t - rad;
+      const r = (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+      const kt = k[t]!;
+      for (let x = 0; x < w; x++) acc[x] = acc[x]! + kt * tmp[r + x]!;
     }
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + x] = acc[x]!;
   }
   return { w, h, d: out };
 }
@@ -414,6 +450,56 @@ function solve3(m: number[], r: number[]): [number, number, number] | null {
 }
 
 /**
+ * The tone-curve fit of {@link toneCurve} (IRLS, 5 iterations): coefficients of a quadratic (or, with
+ * `quadratic` false, a line) from original values `ob` to leaked values `lb`, over pixels valid in `mask` (full size,
+ * row stride `ow`, `k` full pixels per fitted pixel).
+ */
+function fitToneCurve(ob: Plane, lb: Plane, ow: number, mask: Uint8Array, k: number, halveFirst: boolean, quadratic: boolean): [number, number, number] {
+  let coef: [number, number, number] = [0, 1, 0];
+  for (let iter = 0; iter < 5; iter++) {
+    const m = new Array<number>(9).fill(0);
+    const r = [0, 0, 0];
+    // Residual scale for the Huber-like weights, from the previous fit.
+    const c = iter === 0 ? Infinity : 12;
+    for (let i = 0; i < ob.d.length; i += halveFirst ? 2 : 1) {
+      const hx = i % ob.w;
+      const hy = (i - hx) / ob.w;
+      if (!mask[k * hy * ow + k * hx] || !mask[(k * hy + k - 1) * ow + k * hx + k - 1]) continue;
+      const y = lb.d[i]!;
+      if (y < 3 || y > 252) continue; // clipped: says nothing about the curve
+      const x = ob.d[i]! / 255;
+      const pred = 255 * (coef[0] + coef[1] * x + coef[2] * x * x);
+      const e = Math.abs(y - pred);
+      const wgt = e <= c ? 1 : c / e;
+      const x2 = x * x;
+      m[0]! += wgt;
+      m[1]! += wgt * x;
+      m[2]! += wgt * x2;
+      m[4]! += wgt * x2;
+      m[5]! += wgt * x2 * x;
+      m[8]! += wgt * x2 * x2;
+      r[0]! += (wgt * y) / 255;
+      r[1]! += (wgt * x * y) / 255;
+      r[2]! += (wgt * x2 * y) / 255;
+    }
+    m[3] = m[1]!;
+    m[6] = m[2]!;
+    m[7] = m[5]!;
+    if (!quadratic) {
+      // Linear: drop the x² row and column.
+      const det = m[0]! * m[4]! - m[1]! * m[1]!;
+      if (Math.abs(det) < 1e-12) break;
+      coef = [(r[0]! * m[4]! - m[1]! * r[1]!) / det, (m[0]! * r[1]! - m[1]! * r[0]!) / det, 0];
+      continue;
+    }
+    const sol = solve3(m, r);
+    if (!sol) break;
+    coef = sol;
+  }
+  return coef;
+}
+
+/**
  * Tone curve from an original channel to the leaked channel: a quadratic in the value (covers gain, offset and a
  * gamma between about 0.7 and 1.4) fitted by iteratively reweighted least squares on lightly blurred copies, so
  * edited pixels, misaligned edges and clipped values barely pull it; applied with clamping to 0–255.
@@ -423,50 +509,7 @@ function toneCurve(o: Plane, l: Plane, mask: Uint8Array, halveFirst = true): Flo
   const ob = halveFirst ? halve(o) : o;
   const lb = halveFirst ? halve(l) : l;
   const k = halveFirst ? 2 : 1;
-  const fit = (quadratic: boolean): [number, number, number] => {
-    let coef: [number, number, number] = [0, 1, 0];
-    for (let iter = 0; iter < 5; iter++) {
-      const m = new Array<number>(9).fill(0);
-      const r = [0, 0, 0];
-      // Residual scale for the Huber-like weights, from the previous fit.
-      const c = iter === 0 ? Infinity : 12;
-      for (let i = 0; i < ob.d.length; i += halveFirst ? 2 : 1) {
-        const hx = i % ob.w;
-        const hy = (i - hx) / ob.w;
-        if (!mask[k * hy * o.w + k * hx] || !mask[(k * hy + k - 1) * o.w + k * hx + k - 1]) continue;
-        const y = lb.d[i]!;
-        if (y < 3 || y > 252) continue; // clipped: says nothing about the curve
-        const x = ob.d[i]! / 255;
-        const pred = 255 * (coef[0] + coef[1] * x + coef[2] * x * x);
-        const e = Math.abs(y - pred);
-        const wgt = e <= c ? 1 : c / e;
-        const x2 = x * x;
-        m[0]! += wgt;
-        m[1]! += wgt * x;
-        m[2]! += wgt * x2;
-        m[4]! += wgt * x2;
-        m[5]! += wgt * x2 * x;
-        m[8]! += wgt * x2 * x2;
-        r[0]! += (wgt * y) / 255;
-        r[1]! += (wgt * x * y) / 255;
-        r[2]! += (wgt * x2 * y) / 255;
-      }
-      m[3] = m[1]!;
-      m[6] = m[2]!;
-      m[7] = m[5]!;
-      if (!quadratic) {
-        // Linear: drop the x² row and column.
-        const det = m[0]! * m[4]! - m[1]! * m[1]!;
-        if (Math.abs(det) < 1e-12) break;
-        coef = [(r[0]! * m[4]! - m[1]! * r[1]!) / det, (m[0]! * r[1]! - m[1]! * r[0]!) / det, 0];
-        continue;
-      }
-      const sol = solve3(m, r);
-      if (!sol) break;
-      coef = sol;
-    }
-    return coef;
-  };
+  const fit = (quadratic: boolean): [number, number, number] => fitToneCurve(ob, lb, o.w, mask, k, halveFirst, quadratic);
   // A quadratic unless it bends backwards inside 0–255 (too little data in part of the range); then a line. A
   // tone curve that decreases would be an edit, not a benign change.
   let coef = fit(true);
@@ -909,6 +952,250 @@ function median(xs: Float32Array | number[]): number {
   return a[Math.floor(a.length / 2)]!;
 }
 
+// The pixel loops of detectAlteration live in small functions of their own: V8 optimises (and, when a rarely taken
+// branch lacks type feedback, deoptimises) a function as a whole, and one large function spent most of its first
+// calls re-entering its loops unoptimised. Each helper does exactly the arithmetic the inline loop did.
+
+/** a &= b, element-wise. */
+function andInto(a: Uint8Array, b: Uint8Array): void {
+  for (let i = 0; i < a.length; i++) a[i] = a[i]! & b[i]!;
+}
+
+/** Number of set entries of a 0/1 mask. */
+function countOnes(m: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < m.length; i++) n += m[i]!;
+  return n;
+}
+
+/** Per pixel, how far each image lies outside the other's 3×3 envelope (the larger of the two), inside the mask. */
+function envelopeExcess(L: Float32Array, P: Float32Array, envP: { lo: Float32Array; hi: Float32Array }, envL: { lo: Float32Array; hi: Float32Array }, mask: Uint8Array): Float32Array {
+  const diff = new Float32Array(L.length);
+  const pHi = envP.hi, pLo = envP.lo, lHi = envL.hi, lLo = envL.lo;
+  for (let i = 0; i < diff.length; i++) {
+    if (!mask[i]) continue;
+    const l = L[i]!;
+    const p = P[i]!;
+    const e1 = l > pHi[i]! ? l - pHi[i]! : l < pLo[i]! ? pLo[i]! - l : 0;
+    const e2 = p > lHi[i]! ? p - lHi[i]! : p < lLo[i]! ? lLo[i]! - p : 0;
+    diff[i] = e1 > e2 ? e1 : e2;
+  }
+  return diff;
+}
+
+/** 3×3 mean (separable; zero on the frame border and outside the mask). */
+function mean3(diff: Float32Array, mask: Uint8Array, w: number, h: number): Float32Array {
+  const rowSum = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 1; x < w - 1; x++) rowSum[r + x] = diff[r + x - 1]! + diff[r + x]! + diff[r + x + 1]!;
+  }
+  const sm = new Float32Array(w * h);
+  for (let y = 1; y < h - 1; y++) {
+    const r = y * w;
+    for (let x = 1; x < w - 1; x++) {
+      const i = r + x;
+      if (mask[i]) sm[i] = (rowSum[i - w]! + rowSum[i]! + rowSum[i + w]!) / 9;
+    }
+  }
+  return sm;
+}
+
+/** sm = max(sm, 0.6 · the coarse chroma excess under each pixel), inside the mask. */
+function maxCoarseInto(sm: Float32Array, mask: Uint8Array, w: number, h: number, chromaEx: Float32Array, cwq: number, chq: number, fx: number, fy: number, kl: number): void {
+  const xcOf = new Int32Array(w);
+  for (let x = 0; x < w; x++) xcOf[x] = Math.min(cwq - 1, Math.floor((x + 0.5) / fx / kl));
+  for (let y = 0; y < h; y++) {
+    const yc = Math.min(chq - 1, Math.floor((y + 0.5) / fy / kl));
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (!mask[i]) continue;
+      const v = 0.6 * chromaEx[yc * cwq + xcOf[x]!]!;
+      if (v > sm[i]!) sm[i] = v;
+    }
+  }
+}
+
+/** Per pixel, the smaller of the two images' 3×3 ranges (local contrast both agree on), inside the mask. */
+function agreedContrast(envP: { lo: Float32Array; hi: Float32Array }, envL: { lo: Float32Array; hi: Float32Array }, mask: Uint8Array): Float32Array {
+  const contrast = new Float32Array(mask.length);
+  for (let i = 0; i < contrast.length; i++) {
+    if (!mask[i]) continue;
+    const rp = envP.hi[i]! - envP.lo[i]!;
+    const rl = envL.hi[i]! - envL.lo[i]!;
+    contrast[i] = rp < rl ? rp : rl;
+  }
+  return contrast;
+}
+
+/** Mean difference and mean agreed contrast per block; flat blocks' means and textured blocks' D/C ratios. */
+function blockStatistics(sm: Float32Array, contrast: Float32Array, mask: Uint8Array, w: number, h: number, blockSize: number, bw: number, bh: number): { bmean: Float32Array; bcon: Float32Array; bvalid: Uint8Array; flatVals: number[]; ratios: number[] } {
+  const bmean = new Float32Array(bw * bh);
+  const bcon = new Float32Array(bw * bh);
+  const bvalid = new Uint8Array(bw * bh);
+  const flatVals: number[] = [];
+  const ratios: number[] = [];
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let s = 0;
+      let c = 0;
+      let n = 0;
+      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
+        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
+          const i = y * w + x;
+          if (!mask[i]) continue;
+          s += sm[i]!;
+          c += contrast[i]!;
+          n++;
+        }
+      }
+      if (n >= (blockSize * blockSize) / 3) {
+        const j = by * bw + bx;
+        bmean[j] = s / n;
+        bcon[j] = c / n;
+        bvalid[j] = 1;
+        if (c / n < 12) flatVals.push(s / n);
+        else ratios.push(s / c);
+      }
+    }
+  }
+  return { bmean, bcon, bvalid, flatVals, ratios };
+}
+
+/** Blocks above the benign model (`hot`), their excess, and the hot map closed with a 3×3 element (`grown`). */
+function hotBlocks(bmean: Float32Array, bcon: Float32Array, bvalid: Uint8Array, base: number, beta: number, bw: number, bh: number): { excess: Float32Array; hot: Uint8Array; grown: Uint8Array } {
+  const excess = new Float32Array(bw * bh);
+  for (let i = 0; i < excess.length; i++) excess[i] = bvalid[i] ? bmean[i]! - (base + beta * bcon[i]!) : -1;
+  const hot = new Uint8Array(bw * bh);
+  for (let i = 0; i < hot.length; i++) hot[i] = excess[i]! > 0 ? 1 : 0;
+  // Closing with a 3×3 element joins the blocks of one edit (letters of a word, parts of a face).
+  const grown = new Uint8Array(bw * bh);
+  for (let by = 0; by < bh; by++) {
+    for (let bx = 0; bx < bw; bx++) {
+      let any = 0;
+      for (let dy = -1; dy <= 1 && !any; dy++) for (let dx = -1; dx <= 1; dx++) {
+        const yy = by + dy;
+        const xx = bx + dx;
+        if (yy >= 0 && yy < bh && xx >= 0 && xx < bw && hot[yy * bw + xx]) {
+          any = 1;
+          break;
+        }
+      }
+      grown[by * bw + bx] = any;
+    }
+  }
+  return { excess, hot, grown };
+}
+
+/** Inputs of {@link componentBoxes}. */
+interface BoxInputs {
+  grown: Uint8Array;
+  hot: Uint8Array;
+  excess: Float32Array;
+  mask: Uint8Array;
+  sm: Float32Array;
+  contrast: Float32Array;
+  w: number;
+  h: number;
+  bw: number;
+  bh: number;
+  blockSize: number;
+  base: number;
+  beta: number;
+  minArea: number;
+  minScore: number;
+  scoreScale: number;
+}
+
+/** Connected components of the grown hot map, trimmed to their strong core and boxed (working-resolution pixels). */
+function componentBoxes(a: BoxInputs): { box: [number, number, number, number]; score: number }[] {
+  const { grown, hot, excess, mask, sm, contrast, w, h, bw, bh, blockSize, base, beta, minArea, minScore, scoreScale } = a;
+  // Connected components (4-neighbour) over the grown map.
+  const label = new Int32Array(bw * bh).fill(-1);
+  const boxes: { box: [number, number, number, number]; score: number }[] = [];
+  const stack: number[] = [];
+  const members: number[] = [];
+  const strong = new Uint8Array(bw * bh);
+  let id = 0;
+  for (let start = 0; start < grown.length; start++) {
+    if (!grown[start] || label[start] !== -1) continue;
+    stack.push(start);
+    label[start] = id;
+    members.length = 0;
+    let hotSum = 0;
+    let hotN = 0;
+    let maxEx = 0;
+    while (stack.length) {
+      const c = stack.pop()!;
+      members.push(c);
+      const cx = c % bw;
+      const cy = (c - cx) / bw;
+      if (hot[c]) {
+        hotSum += excess[c]!;
+        hotN++;
+        if (excess[c]! > maxEx) maxEx = excess[c]!;
+      }
+      for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+        const xx = cx + dx;
+        const yy = cy + dy;
+        if (xx < 0 || yy < 0 || xx >= bw || yy >= bh) continue;
+        const j = yy * bw + xx;
+        if (grown[j] && label[j] === -1) {
+          label[j] = id;
+          stack.push(j);
+        }
+      }
+    }
+    id++;
+    if (hotN === 0) continue;
+    // Trim the fringe: blocks well below the component's peak are benign noise the closing pulled in; the box is
+    // drawn around strong blocks and the ring of blocks next to them, from the pixels above the pixel threshold.
+    for (const c of members) if (hot[c] && excess[c]! >= 0.25 * maxEx) strong[c] = 1;
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -1;
+    let y1 = -1;
+    let npx = 0;
+    for (const c of members) {
+      const bx = c % bw;
+      const by = (c - bx) / bw;
+      let keep = strong[c] === 1;
+      for (let dy = -1; dy <= 1 && !keep; dy++) for (let dx = -1; dx <= 1 && !keep; dx++) {
+        const xx = bx + dx;
+        const yy = by + dy;
+        if (xx >= 0 && yy >= 0 && xx < bw && yy < bh && strong[yy * bw + xx]) keep = true;
+      }
+      if (!keep) continue;
+      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
+        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
+          if (mask[y * w + x] && sm[y * w + x]! > 0.8 * base + beta * contrast[y * w + x]!) {
+            npx++;
+            if (x < x0) x0 = x;
+            if (y < y0) y0 = y;
+            if (x > x1) x1 = x;
+            if (y > y1) y1 = y;
+          }
+        }
+      }
+    }
+    if (npx < minArea * 0.25 || (x1 - x0 + 1) * (y1 - y0 + 1) < minArea) continue;
+    const score = 1 - Math.exp(-(hotSum / hotN) / scoreScale);
+    if (score >= minScore) boxes.push({ box: [x0, y0, x1 + 1, y1 + 1], score });
+  }
+  return boxes;
+}
+
+/** Heat-map bytes: the smoothed difference above the benign model, 128 per threshold unit. */
+function heatMap(sm: Float32Array, contrast: Float32Array, mask: Uint8Array, noiseFloor: number, beta: number, scale: number): Uint8Array {
+  const heat = new Uint8Array(sm.length);
+  for (let i = 0; i < heat.length; i++) {
+    if (!mask[i]) continue;
+    const v = (sm[i]! - noiseFloor - beta * contrast[i]!) * scale;
+    heat[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+  }
+  return heat;
+}
+
 /**
  * Finds the alterations of `leaked` relative to `original`. `homography` maps original pixel centres to leaked
  * pixel centres (from the caller's geometric verification); `null` assumes the leaked copy shows the whole original
@@ -983,7 +1270,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     const Hw2 = mul3(inv3(fit.G), HwNow);
     const w2 = warpInto(toned, Hw2, w, h);
     const m2 = erode(w2.mask, w, h, 4);
-    for (let i = 0; i < both.length; i++) both[i] = both[i]! & m2[i]!;
+    andInto(both, m2);
     if (!(mismatch(L0, w2.p, both) < mismatch(L0, warped.p, both))) break;
     warped = w2;
     HwNow = Hw2;
@@ -1002,8 +1289,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     });
   }
   const mask = erode(warped.mask, w, h, 4);
-  let validCount = 0;
-  for (let i = 0; i < mask.length; i++) validCount += mask[i]!;
+  const validCount = countOnes(mask);
   const empty: AlterationResult = {
     altered: false,
     regions: [],
@@ -1072,93 +1358,30 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   // clone); only the excess beyond both envelopes counts.
   const envP = minMax3(P);
   const envL = minMax3(L);
-  const diff = new Float32Array(w * h);
-  for (let i = 0; i < diff.length; i++) {
-    if (!mask[i]) continue;
-    const l = L.d[i]!;
-    const p = P.d[i]!;
-    const e1 = l > envP.hi[i]! ? l - envP.hi[i]! : l < envP.lo[i]! ? envP.lo[i]! - l : 0;
-    const e2 = p > envL.hi[i]! ? p - envL.hi[i]! : p < envL.lo[i]! ? envL.lo[i]! - p : 0;
-    diff[i] = e1 > e2 ? e1 : e2;
-  }
+  const diff = envelopeExcess(L.d, P.d, envP, envL, mask);
   if (opts.debug) {
     opts.debug('original', { width: w, height: h, data: P.d });
     opts.debug('leaked', { width: w, height: h, data: L.d });
     opts.debug('diff', { width: w, height: h, data: diff });
   }
   // 3×3 mean of the difference (separable), so single noisy pixels do not make a block.
-  const rowSum = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    const r = y * w;
-    for (let x = 1; x < w - 1; x++) rowSum[r + x] = diff[r + x - 1]! + diff[r + x]! + diff[r + x + 1]!;
-  }
-  const sm = new Float32Array(w * h);
-  for (let y = 1; y < h - 1; y++) {
-    const r = y * w;
-    for (let x = 1; x < w - 1; x++) {
-      const i = r + x;
-      if (mask[i]) sm[i] = (rowSum[i - w]! + rowSum[i]! + rowSum[i + w]!) / 9;
-    }
-  }
+  const sm = mean3(diff, mask, w, h);
   // Colour: a pasted face or patch can keep the luma of what it covers but not its colour. Chroma (B−Y, R−Y) is
   // compared on the coarse frame — JPEG stores it at half resolution anyway — with the same envelope test, and
   // counts where it exceeds the luma difference.
   if (nc === 3) {
     const chromaEx = chromaExcess(warpedQ.map((p, c) => applyLut(p, luts[c]!)), Lq, maskQ!);
-    for (let y = 0; y < h; y++) {
-      const yc = Math.min(chq - 1, Math.floor((y + 0.5) / fy / kl));
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        if (!mask[i]) continue;
-        const xc = Math.min(cwq - 1, Math.floor((x + 0.5) / fx / kl));
-        const v = 0.6 * chromaEx[yc * cwq + xc]!;
-        if (v > sm[i]!) sm[i] = v;
-      }
-    }
+    maxCoarseInto(sm, mask, w, h, chromaEx, cwq, chq, fx, fy, kl);
   }
 
   // Local contrast both images agree on (per pixel: the smaller of the two 3×3 ranges). Benign damage — JPEG
   // ringing, resampling, blur mismatch — grows with it; an edit shows up where the two disagree, so min() keeps the
   // allowance small exactly where text or a face was added or removed.
-  const contrast = new Float32Array(w * h);
-  for (let i = 0; i < contrast.length; i++) {
-    if (!mask[i]) continue;
-    const rp = envP.hi[i]! - envP.lo[i]!;
-    const rl = envL.hi[i]! - envL.lo[i]!;
-    contrast[i] = rp < rl ? rp : rl;
-  }
+  const contrast = agreedContrast(envP, envL, mask);
   // Block statistics: mean difference D and mean agreed contrast C per block.
   const bw = Math.ceil(w / blockSize);
   const bh = Math.ceil(h / blockSize);
-  const bmean = new Float32Array(bw * bh);
-  const bcon = new Float32Array(bw * bh);
-  const bvalid = new Uint8Array(bw * bh);
-  const flatVals: number[] = [];
-  const ratios: number[] = [];
-  for (let by = 0; by < bh; by++) {
-    for (let bx = 0; bx < bw; bx++) {
-      let s = 0;
-      let c = 0;
-      let n = 0;
-      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
-        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
-          const i = y * w + x;
-          if (!mask[i]) continue;
-          s += sm[i]!;
-          c += contrast[i]!;
-          n++;
-        }
-      }
-      if (n >= (blockSize * blockSize) / 3) {
-        const j = by * bw + bx;
-        bmean[j] = s / n;
-        bcon[j] = c / n;
-        bvalid[j] = 1;
-        if (c / n < 12) flatVals.push(s / n);
-        else ratios.push(s / c);
-      }
-    }
-  }
+  const { bmean, bcon, bvalid, flatVals, ratios } = blockStatistics(sm, contrast, mask, w, h, blockSize, bw, bh);
   // Benign model per image: D ≈ floor + β·C. The floor from flat blocks, β from textured ones, each as a robust
   // upper bound (median + k·MAD), so the few edited blocks do not move it.
   const med = median(flatVals.length >= 20 ? flatVals : Array.from(bmean));
@@ -1169,99 +1392,8 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   const rmad = median(ratios.map((v) => Math.abs(v - rmed))) * 1.4826;
   const beta = Math.max(rmed + k * Math.max(rmad, 0.004), 0.04);
   const threshold = base;
-  const excess = new Float32Array(bw * bh);
-  for (let i = 0; i < excess.length; i++) excess[i] = bvalid[i] ? bmean[i]! - (base + beta * bcon[i]!) : -1;
-  const hot = new Uint8Array(bw * bh);
-  for (let i = 0; i < hot.length; i++) hot[i] = excess[i]! > 0 ? 1 : 0;
-  // Closing with a 3×3 element joins the blocks of one edit (letters of a word, parts of a face).
-  const grown = new Uint8Array(bw * bh);
-  for (let by = 0; by < bh; by++) {
-    for (let bx = 0; bx < bw; bx++) {
-      let any = 0;
-      for (let dy = -1; dy <= 1 && !any; dy++) for (let dx = -1; dx <= 1; dx++) {
-        const yy = by + dy;
-        const xx = bx + dx;
-        if (yy >= 0 && yy < bh && xx >= 0 && xx < bw && hot[yy * bw + xx]) {
-          any = 1;
-          break;
-        }
-      }
-      grown[by * bw + bx] = any;
-    }
-  }
-  // Connected components (4-neighbour) over the grown map.
-  const label = new Int32Array(bw * bh).fill(-1);
-  const boxes: { box: [number, number, number, number]; score: number }[] = [];
-  const stack: number[] = [];
-  const members: number[] = [];
-  const strong = new Uint8Array(bw * bh);
-  const scoreScale = Math.max(4, base - noiseFloor);
-  let id = 0;
-  for (let start = 0; start < grown.length; start++) {
-    if (!grown[start] || label[start] !== -1) continue;
-    stack.push(start);
-    label[start] = id;
-    members.length = 0;
-    let hotSum = 0;
-    let hotN = 0;
-    let maxEx = 0;
-    while (stack.length) {
-      const c = stack.pop()!;
-      members.push(c);
-      const cx = c % bw;
-      const cy = (c - cx) / bw;
-      if (hot[c]) {
-        hotSum += excess[c]!;
-        hotN++;
-        if (excess[c]! > maxEx) maxEx = excess[c]!;
-      }
-      for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
-        const xx = cx + dx;
-        const yy = cy + dy;
-        if (xx < 0 || yy < 0 || xx >= bw || yy >= bh) continue;
-        const j = yy * bw + xx;
-        if (grown[j] && label[j] === -1) {
-          label[j] = id;
-          stack.push(j);
-        }
-      }
-    }
-    id++;
-    if (hotN === 0) continue;
-    // Trim the fringe: blocks well below the component's peak are benign noise the closing pulled in; the box is
-    // drawn around strong blocks and the ring of blocks next to them, from the pixels above the pixel threshold.
-    for (const c of members) if (hot[c] && excess[c]! >= 0.25 * maxEx) strong[c] = 1;
-    let x0 = Infinity;
-    let y0 = Infinity;
-    let x1 = -1;
-    let y1 = -1;
-    let npx = 0;
-    for (const c of members) {
-      const bx = c % bw;
-      const by = (c - bx) / bw;
-      let keep = strong[c] === 1;
-      for (let dy = -1; dy <= 1 && !keep; dy++) for (let dx = -1; dx <= 1 && !keep; dx++) {
-        const xx = bx + dx;
-        const yy = by + dy;
-        if (xx >= 0 && yy >= 0 && xx < bw && yy < bh && strong[yy * bw + xx]) keep = true;
-      }
-      if (!keep) continue;
-      for (let y = by * blockSize; y < Math.min(h, (by + 1) * blockSize); y++) {
-        for (let x = bx * blockSize; x < Math.min(w, (bx + 1) * blockSize); x++) {
-          if (mask[y * w + x] && sm[y * w + x]! > 0.8 * base + beta * contrast[y * w + x]!) {
-            npx++;
-            if (x < x0) x0 = x;
-            if (y < y0) y0 = y;
-            if (x > x1) x1 = x;
-            if (y > y1) y1 = y;
-          }
-        }
-      }
-    }
-    if (npx < minArea * 0.25 || (x1 - x0 + 1) * (y1 - y0 + 1) < minArea) continue;
-    const score = 1 - Math.exp(-(hotSum / hotN) / scoreScale);
-    if (score >= minScore) boxes.push({ box: [x0, y0, x1 + 1, y1 + 1], score });
-  }
+  const { excess, hot, grown } = hotBlocks(bmean, bcon, bvalid, base, beta, bw, bh);
+  const boxes = componentBoxes({ grown, hot, excess, mask, sm, contrast, w, h, bw, bh, blockSize, base, beta, minArea, minScore, scoreScale: Math.max(4, base - noiseFloor) });
   // Merge boxes of one edit: overlapping ones, and pieces of one text line (the changed characters of a rewritten
   // name or number are separated by unchanged ones).
   let merged = true;
@@ -1296,13 +1428,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
     .sort((a, b) => b.score - a.score);
 
   // Heat-map: the smoothed difference in units of the threshold (1× threshold ≈ 128).
-  const heat = new Uint8Array(w * h);
-  const scale = 128 / Math.max(1, base - noiseFloor);
-  for (let i = 0; i < heat.length; i++) {
-    if (!mask[i]) continue;
-    const v = (sm[i]! - noiseFloor - beta * contrast[i]!) * scale;
-    heat[i] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
-  }
+  const heat = heatMap(sm, contrast, mask, noiseFloor, beta, 128 / Math.max(1, base - noiseFloor));
   return {
     altered: kept.length > 0,
     regions: kept,

@@ -14,6 +14,7 @@
 import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
 import { halve, resize } from '../image/resample.js';
 import { fft2 } from './fft.js';
+import { tileFft } from './simd/fft.js';
 import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
@@ -133,40 +134,53 @@ const DIHEDRAL_INDEX: Int32Array[] = (() => {
 })();
 
 /**
- * The 2×2 cyclic block sums of dihedral variant d of the fold, out[y·64 + x] = ((v(x, y) + v(x+1, y)) + v(x, y+1))
- * + v(x+1, y+1) — the additions, in the order, a plain per-chip sum over the shifted variant makes for the chip whose top-left pixel lands on (x, y) —
- * so that the chip sums at any offset are 1024 reads of it ({@link chipSumsAt}), to the bit.
+ * Sum of chip c of dihedral variant `map` of the fold read at cyclic offset (ox, oy): its four pixels added in the
+ * order a row-major pass over the shifted variant adds them, ((v₀₀ + v₀₁) + v₁₀) + v₁₁, so every way of getting
+ * chip sums here gives the same numbers.
  */
-function blockSums(fold: Float64Array, d: number, out: Float64Array): Float64Array {
-  const map = DIHEDRAL_INDEX[d]!;
-  for (let y = 0; y < TILE; y++) {
-    const r0 = y * TILE;
-    const r1 = ((y + 1) & M) * TILE;
-    for (let x = 0; x < TILE; x++) {
-      const x1 = (x + 1) & M;
-      out[r0 + x] = fold[map[r0 + x]!]! + fold[map[r0 + x1]!]! + fold[map[r1 + x]!]! + fold[map[r1 + x1]!]!;
-    }
-  }
-  return out;
+function chipSum(fold: Float64Array, map: Int32Array, c: number, ox: number, oy: number): number {
+  const y0 = ((2 * (c >> 5) + oy) & M) * TILE;
+  const y1 = ((2 * (c >> 5) + oy + 1) & M) * TILE;
+  const x0 = (2 * (c & 31) + ox) & M;
+  const x1 = (x0 + 1) & M;
+  return fold[map[y0 + x0]!]! + fold[map[y0 + x1]!]! + fold[map[y1 + x0]!]! + fold[map[y1 + x1]!]!;
 }
 
-/** Chip sums of a variant read at cyclic offset (ox, oy), from its block sums. */
-function chipSumsAt(b: Float64Array, ox: number, oy: number, a: Float64Array): Float64Array {
-  for (let cy = 0; cy < CHIPS_PER_SIDE; cy++) {
-    const ry = ((2 * cy + oy) & M) * TILE;
-    for (let cx = 0; cx < CHIPS_PER_SIDE; cx++) a[cy * CHIPS_PER_SIDE + cx] = b[ry + ((2 * cx + ox) & M)]!;
-  }
+/** All 1024 chip sums of a variant at an offset (for decoding and for the hypotheses kept). */
+function chipSums(fold: Float64Array, map: Int32Array, ox: number, oy: number): Float64Array {
+  const a = new Float64Array(CHIPS);
+  for (let c = 0; c < CHIPS; c++) a[c] = chipSum(fold, map, c, ox, oy);
   return a;
 }
 
-function pilotStat(layout: TileLayout, a: Float64Array): number {
+const pilotCache = new Map<TileLayout, Int32Array>();
+
+/** The pilot chips of a layout, ascending (the order pilotStat sums them in). */
+function pilotChips(layout: TileLayout): Int32Array {
+  let p = pilotCache.get(layout);
+  if (!p) {
+    const idx: number[] = [];
+    for (let c = 0; c < CHIPS; c++) if (layout.role[c] === -1) idx.push(c);
+    p = Int32Array.from(idx);
+    if (pilotCache.size > 16) pilotCache.clear();
+    pilotCache.set(layout, p);
+  }
+  return p;
+}
+
+/**
+ * The pilot statistic t = Σ pᵢaᵢ / ‖a‖ of a hypothesis over its 128 pilot chips, ascending (the data chips are summed
+ * only for hypotheses that are decoded or kept).
+ */
+function pilotStatAt(layout: TileLayout, pilots: Int32Array, fold: Float64Array, map: Int32Array, ox: number, oy: number): number {
   let num = 0;
   let den = 0;
-  for (let c = 0; c < CHIPS; c++)
-    if (layout.role[c] === -1) {
-      num += layout.sign[c]! * a[c]!;
-      den += a[c]! * a[c]!;
-    }
+  for (let k = 0; k < pilots.length; k++) {
+    const c = pilots[k]!;
+    const v = chipSum(fold, map, c, ox, oy);
+    num += layout.sign[c]! * v;
+    den += v * v;
+  }
   return den > 0 ? num / Math.sqrt(den) : 0;
 }
 
@@ -413,13 +427,11 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const pf = pilotFft(layout);
   let best = null as Best | null;
   let accepted = null as Accepted | null;
-  const re = new Float64Array(TILE * TILE);
-  const im = new Float64Array(TILE * TILE);
-  const fRe = new Float64Array(TILE * TILE);
-  const blocks = new Float64Array(TILE * TILE);
-  const chips = new Float64Array(CHIPS);
+  // The tile transforms' work arrays (WebAssembly memory when available; the same numbers as fft2 either way).
+  const tf = tileFft();
+  const { re: fRe, im: fIm, zRe: re, zIm: im } = tf;
+  const pilots = pilotChips(layout);
   const f = new Float64Array(TILE * TILE);
-  const fIm = new Float64Array(TILE * TILE);
   /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
   const tryLattice = (LB: Mat2): void => {
     // canonical u → I0 coordinates (pixel-centre offsets do not matter: translation is searched).
@@ -431,7 +443,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
     // The correlation with the pilot is real, so two variants share one inverse FFT (one in re, one in im).
     fRe.set(f);
     fIm.fill(0);
-    fft2(fRe, fIm, TILE, TILE, false);
+    tf.forward();
     for (let d = 0; d < 8; d += 2) {
       const m1 = DIHEDRAL_INDEX[d]!;
       const m2 = DIHEDRAL_INDEX[d + 1]!;
@@ -443,11 +455,11 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         re[i] = ar * br + ai * bi - (ci * br - cr * bi);
         im[i] = ai * br - ar * bi + (cr * br + ci * bi);
       }
-      fft2(re, im, TILE, TILE, true);
+      tf.inverse();
       for (let h = 0; h < 2; h++) {
         const corr = h === 0 ? re : im;
         const dv = d + h;
-        const bs = blockSums(f, dv, blocks);
+        const map = DIHEDRAL_INDEX[dv]!;
         // The few largest raw correlations are examined with the normalised chip statistic.
         const order: number[] = [];
         for (let i = 0; i < TILE * TILE; i++) {
@@ -462,13 +474,14 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         for (const i of order) {
           const ox = i % TILE;
           const oy = (i / TILE) | 0;
-          // Into a scratch array: copied only when the hypothesis is kept.
-          const a = chipSumsAt(bs, ox, oy, chips);
-          const t = pilotStat(layout, a);
-          if (!best || t > best.t) best = { t, d: dv, ox, oy, a: a.slice(), B: LB };
+          const t = pilotStatAt(layout, pilots, f, map, ox, oy);
           if (t > candBest) candBest = t;
+          const keep = !best || t > best.t;
+          if (!keep && t < DECODE_MIN_PILOT) continue; // neither kept nor decoded: the data chips are not needed
+          const a = chipSums(f, map, ox, oy);
+          if (keep) best = { t, d: dv, ox, oy, a, B: LB };
           const hit = tryDecode(layout, a, t);
-          if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d: dv, ox, oy, a: a.slice(), B: LB };
+          if (hit && (!accepted || t > accepted.t)) accepted = { ...hit, t, d: dv, ox, oy, a, B: LB };
         }
       }
     }

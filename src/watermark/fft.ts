@@ -5,7 +5,8 @@
 
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array; rev: Uint32Array }>();
 
-function tables(n: number): { cos: Float64Array; sin: Float64Array; rev: Uint32Array } {
+/** Twiddles (cos, −sin for k < n/2) and the bit-reversal permutation of an n-point FFT, cached. */
+export function tables(n: number): { cos: Float64Array; sin: Float64Array; rev: Uint32Array } {
   let t = twiddleCache.get(n);
   if (t) return t;
   const cos = new Float64Array(n / 2);

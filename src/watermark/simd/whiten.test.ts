@@ -5,6 +5,7 @@ import { detectPixels } from '../detect.js';
 import { fft2, nextPow2 } from '../fft.js';
 import { autocorrelation, FLATTEN, type Mat2 } from '../sync.js';
 import { sampleWhitenFold, whiten, whitenFold, WHITEN, WHITEN_SIMD } from '../whiten.js';
+import { tileFft, TILE_FFT_SIMD } from './fft.js';
 
 /** Largest |a − b| relative to max(1, |a|) (the fast box means multiply by 1/n where the reference divides). */
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -99,11 +100,13 @@ test('detection gives the same statistic for every lattice candidate with and wi
   const runs: { B: Mat2; t: number }[][] = [];
   for (const on of [false, true]) {
     WHITEN_SIMD.enabled = on;
+    TILE_FFT_SIMD.enabled = on;
     const trace: { B: Mat2; t: number }[] = [];
     detectPixels(img, secret, { trace });
     runs.push(trace);
   }
   WHITEN_SIMD.enabled = true;
+  TILE_FFT_SIMD.enabled = true;
   assert.equal(runs[0]!.length, runs[1]!.length);
   assert.ok(runs[0]!.length > 1, 'the unmarked image runs the whole candidate list');
   assert.deepEqual(runs[1]!.map((x) => x.t), runs[0]!.map((x) => x.t));
@@ -148,4 +151,27 @@ test('the half-spectrum autocorrelation equals one computed with full complex 2-
     }
   assert.ok(worst < 1e-4, `max difference ${worst}`);
   assert.equal(acf.z.length, side * side);
+});
+
+test('the WebAssembly 64×64 tile FFT gives the same numbers as fft2 (forward and inverse)', () => {
+  const t = tileFft();
+  const r = rng(21);
+  for (const inverse of [false, true]) {
+    const a = new Float64Array(4096).map(() => r() - 0.5);
+    const b = new Float64Array(4096).map(() => (inverse ? r() - 0.5 : 0));
+    const wantRe = a.slice();
+    const wantIm = b.slice();
+    fft2(wantRe, wantIm, 64, 64, inverse);
+    if (inverse) {
+      t.zRe.set(a);
+      t.zIm.set(b);
+      t.inverse();
+      assert.deepEqual([t.zRe, t.zIm], [wantRe, wantIm]);
+    } else {
+      t.re.set(a);
+      t.im.set(b);
+      t.forward();
+      assert.deepEqual([t.re, t.im], [wantRe, wantIm]);
+    }
+  }
 });

@@ -200,11 +200,17 @@ function blockNcc(a: Plane, sa: number, va: number, b: Plane, bi: Integral, x0: 
         if (Number.isNaN(best)) best = 0;
         continue;
       }
+      // B = 20 products per row, unrolled; the sum is taken in the same order as a plain loop.
       let sab = 0;
       for (let y = 0; y < B; y++) {
         const ra = (y0 + y) * W + x0;
         const rb = (yy0 + y) * W + xx0;
-        for (let x = 0; x < B; x++) sab += ad[ra + x]! * bd[rb + x]!;
+        for (let x = 0; x < B; x += 4) {
+          sab += ad[ra + x]! * bd[rb + x]!;
+          sab += ad[ra + x + 1]! * bd[rb + x + 1]!;
+          sab += ad[ra + x + 2]! * bd[rb + x + 2]!;
+          sab += ad[ra + x + 3]! * bd[rb + x + 3]!;
+        }
       }
       const r = (sab - (sa * sb) / n) / Math.sqrt(va * vb);
       if (Number.isNaN(best) || r > best) best = r;
@@ -293,13 +299,39 @@ function leakWork(leaked: Pixels, key: string): LeakWork {
 function warpWork(lw: LeakWork, c: VerifyCandidate, key: string): WarpWork {
   const hit = lw.warps.get(key);
   if (hit) return hit;
-  const x = warpPlane(lumaBlocks(c.original, 1), mul3(lw.toWork, c.homography), lw.w, lw.h);
+  const x = warpPlane(originalLuma(c.original, key.slice(0, key.indexOf('|'))), mul3(lw.toWork, c.homography), lw.w, lw.h);
   let validPx = 0;
   for (let i = 0; i < x.valid.length; i++) validPx += x.valid[i]!;
   const nb = lw.g.bw * lw.g.bh;
   const ww: WarpWork = { plane: x.plane, valid: x.valid, validPx, leak: new Float32Array(nb), leakDone: new Uint8Array(nb), stats: null, int: null };
   lw.warps.set(key, ww);
   return ww;
+}
+
+/**
+ * Full-resolution luma of recent originals, by content key: look-alike cards and a leaked subject's images recur
+ * across the files of one investigation, each time under a new homography. Bounded by bytes, least recent out first.
+ */
+const lumaCache = new Map<string, Plane>();
+let lumaBytes = 0;
+const LUMA_CACHE_BYTES = 96e6;
+
+function originalLuma(original: Pixels, key: string): Plane {
+  const hit = lumaCache.get(key);
+  if (hit) {
+    lumaCache.delete(key);
+    lumaCache.set(key, hit);
+    return hit;
+  }
+  const p = lumaBlocks(original, 1);
+  lumaCache.set(key, p);
+  lumaBytes += p.data.byteLength;
+  for (const [k, v] of lumaCache) {
+    if (lumaBytes <= LUMA_CACHE_BYTES || k === key) break;
+    lumaCache.delete(k);
+    lumaBytes -= v.data.byteLength;
+  }
+  return p;
 }
 
 const intOf = (x: WarpWork): Integral => (x.int ??= integral(x.plane, x.valid));

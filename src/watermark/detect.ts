@@ -153,6 +153,48 @@ function chipSums(fold: Float64Array, map: Int32Array, ox: number, oy: number): 
   return a;
 }
 
+/**
+ * Indices of the 3 largest values of v (TILE² of them), largest first; equal values keep index order (a stable
+ * descending sort of the first three, then of each larger value replacing the third, would give the same).
+ */
+function top3(v: Float64Array, out: Int32Array): Int32Array {
+  let i0 = 0, i1 = 1, i2 = 2;
+  let v0 = v[0]!, v1 = v[1]!, v2 = v[2]!;
+  // Sort the first three, stably, descending.
+  if (v1 > v0) {
+    [i0, i1] = [i1, i0];
+    [v0, v1] = [v1, v0];
+  }
+  if (v2 > v1) {
+    [i1, i2] = [i2, i1];
+    [v1, v2] = [v2, v1];
+    if (v1 > v0) {
+      [i0, i1] = [i1, i0];
+      [v0, v1] = [v1, v0];
+    }
+  }
+  const n = TILE * TILE;
+  for (let i = 3; i < n; i++) {
+    const x = v[i]!;
+    if (!(x > v2)) continue;
+    // After every kept value ≥ x (ties stay in index order).
+    if (x > v0) {
+      i2 = i1; v2 = v1;
+      i1 = i0; v1 = v0;
+      i0 = i; v0 = x;
+    } else if (x > v1) {
+      i2 = i1; v2 = v1;
+      i1 = i; v1 = x;
+    } else {
+      i2 = i; v2 = x;
+    }
+  }
+  out[0] = i0;
+  out[1] = i1;
+  out[2] = i2;
+  return out;
+}
+
 const pilotCache = new Map<TileLayout, Int32Array>();
 
 /** The pilot chips of a layout, ascending (the order pilotStat sums them in). */
@@ -431,6 +473,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const tf = tileFft();
   const { re: fRe, im: fIm, zRe: re, zIm: im } = tf;
   const pilots = pilotChips(layout);
+  const order = new Int32Array(3);
   const f = new Float64Array(TILE * TILE);
   /** Folds the image on lattice B (stage-1 px per tile) and examines its hypotheses; updates `best` / `accepted`. */
   const tryLattice = (LB: Mat2): void => {
@@ -461,17 +504,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
         const dv = d + h;
         const map = DIHEDRAL_INDEX[dv]!;
         // The few largest raw correlations are examined with the normalised chip statistic.
-        const order: number[] = [];
-        for (let i = 0; i < TILE * TILE; i++) {
-          if (order.length < 3) {
-            order.push(i);
-            order.sort((p, q) => corr[q]! - corr[p]!);
-          } else if (corr[i]! > corr[order[2]!]!) {
-            order[2] = i;
-            order.sort((p, q) => corr[q]! - corr[p]!);
-          }
-        }
-        for (const i of order) {
+        for (const i of top3(corr, order)) {
           const ox = i % TILE;
           const oy = (i / TILE) | 0;
           const t = pilotStatAt(layout, pilots, f, map, ox, oy);

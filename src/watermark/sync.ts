@@ -29,34 +29,44 @@ export interface Acf {
  */
 export const FLATTEN = { radius: 4 };
 
-function flattenSpectrum(p: Float64Array, nx: number, ny: number, r: number): void {
-  const tmp = new Float64Array(nx * ny);
+function flattenSpectrum(p: Float64Array, nx: number, ny: number, r: number, tmp: Float64Array): void {
+  // nx, ny are powers of two: cyclic indices by masking. The vertical pass runs row by row over per-column running
+  // sums (the same additions per column, in the same order, as a column-by-column pass).
+  const mx = nx - 1;
+  const my = ny - 1;
   const win = 2 * r + 1;
   for (let y = 0; y < ny; y++) {
     const row = y * nx;
     let s = 0;
-    for (let k = -r; k <= r; k++) s += p[row + ((k + nx) % nx)]!;
+    for (let k = -r; k <= r; k++) s += p[row + ((k + nx) & mx)]!;
     for (let x = 0; x < nx; x++) {
       tmp[row + x] = s;
-      s += p[row + ((x + r + 1) % nx)]! - p[row + ((x - r + nx) % nx)]!;
+      s += p[row + ((x + r + 1) & mx)]! - p[row + ((x - r + nx) & mx)]!;
     }
   }
   let total = 0;
   for (let i = 0; i < nx * ny; i++) total += p[i]!;
   const eps = (1e-3 * total) / (nx * ny);
-  for (let x = 0; x < nx; x++) {
-    let s = 0;
-    for (let k = -r; k <= r; k++) s += tmp[((k + ny) % ny) * nx + x]!;
-    for (let y = 0; y < ny; y++) {
-      p[y * nx + x] = (p[y * nx + x]! * win * win) / (s + eps);
-      s += tmp[((y + r + 1) % ny) * nx + x]! - tmp[((y - r + ny) % ny) * nx + x]!;
+  const col = new Float64Array(nx);
+  for (let k = -r; k <= r; k++) {
+    const row = ((k + ny) & my) * nx;
+    for (let x = 0; x < nx; x++) col[x]! += tmp[row + x]!;
+  }
+  for (let y = 0; y < ny; y++) {
+    const row = y * nx;
+    const ra = ((y + r + 1) & my) * nx;
+    const rr = ((y - r + ny) & my) * nx;
+    for (let x = 0; x < nx; x++) {
+      const s = col[x]!;
+      p[row + x] = (p[row + x]! * win * win) / (s + eps);
+      col[x] = s + (tmp[ra + x]! - tmp[rr + x]!);
     }
   }
   // Mean 1 power per bin now; the z-normalisation below divides by the mean power.
 }
 
-/** Work arrays of the autocorrelation, reused (≈ 9 MB a call otherwise; detect computes one per file). */
-let acfBufs = { rows: new Float64Array(0), hr: new Float64Array(0), hi: new Float64Array(0), p: new Float64Array(0), gr: new Float64Array(0), gi: new Float64Array(0) };
+/** Work arrays of the autocorrelation, reused (≈ 11 MB a call otherwise; detect computes one per file). */
+let acfBufs = { rows: new Float64Array(0), hr: new Float64Array(0), hi: new Float64Array(0), p: new Float64Array(0), tmp: new Float64Array(0), gr: new Float64Array(0), gi: new Float64Array(0) };
 
 function acfScratch(nRows: number, nHalf: number, nFull: number, nLags: number): typeof acfBufs {
   const b = acfBufs;
@@ -66,6 +76,7 @@ function acfScratch(nRows: number, nHalf: number, nFull: number, nLags: number):
       hr: new Float64Array(Math.max(nHalf, b.hr.length)),
       hi: new Float64Array(Math.max(nHalf, b.hi.length)),
       p: new Float64Array(Math.max(nFull, b.p.length)),
+      tmp: new Float64Array(Math.max(nFull, b.tmp.length)),
       gr: new Float64Array(Math.max(nLags, b.gr.length)),
       gi: new Float64Array(Math.max(nLags, b.gi.length)),
     };
@@ -102,16 +113,18 @@ export function autocorrelation(d: Float32Array, width: number, height: number, 
   realRowsFft(rows, nx, nx, height, false, half, hr, hi, ny);
   for (let k = 0; k < half; k++) fft1(hr, hi, ny, k * ny, 1, false);
   // Power spectrum on the full plane (row-major, for the flattening): |X(−k)| = |X(k)| fills the other half.
-  for (let k = 0; k < half; k++) {
-    const c = k * ny;
-    const mirror = k > 0 && k < nx / 2;
-    for (let ky = 0; ky < ny; ky++) {
-      const v = hr[c + ky]! * hr[c + ky]! + hi[c + ky]! * hi[c + ky]!;
-      p[ky * nx + k] = v;
-      if (mirror) p[((ny - ky) & (ny - 1)) * nx + (nx - k)] = v;
+  // Row by row (the writes are the large array), bin k mirrored to nx − k in row −ky.
+  for (let ky = 0; ky < ny; ky++) {
+    const row = ky * nx;
+    const mrow = ((ny - ky) & (ny - 1)) * nx;
+    for (let k = 0; k < half; k++) {
+      const c = k * ny + ky;
+      const v = hr[c]! * hr[c]! + hi[c]! * hi[c]!;
+      p[row + k] = v;
+      if (k > 0 && k < nx / 2) p[mrow + (nx - k)] = v;
     }
   }
-  if (FLATTEN.radius > 0) flattenSpectrum(p, nx, ny, FLATTEN.radius);
+  if (FLATTEN.radius > 0) flattenSpectrum(p, nx, ny, FLATTEN.radius, sc.tmp);
   // Inverse: the rows of the real spectrum (lags 0 … maxLag kept, column-major), then those columns. A negative lag
   // reads its mirror: the result is the transform of a real array, so acf(−v) = conj acf(v) (real parts equal).
   realRowsFft(p, nx, nx, ny, true, lags, gr, gi, ny);
@@ -327,12 +340,38 @@ function bestFirst(score: Float64Array, n: number, k: number): number[] {
   let idx: number[];
   if (k >= n) idx = Array.from({ length: n }, (_, i) => i);
   else {
-    const sorted = score.slice(0, n).sort(); // numeric ascending
-    const thr = sorted[n - k]!;
+    const thr = kthLargest(score.slice(0, n), k);
     idx = [];
     for (let i = 0; i < n; i++) if (score[i]! >= thr) idx.push(i);
   }
   return idx.sort((u, v) => score[v]! - score[u]! || u - v);
+}
+
+/** The k-th largest value of `a` (1 ≤ k ≤ a.length; `a` is reordered): quickselect, linear time on average. */
+function kthLargest(a: Float64Array, k: number): number {
+  const want = a.length - k; // index in ascending order
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return a[want]!;
+  }
+  return a[want]!;
 }
 
 /**
@@ -349,11 +388,15 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
   // ≈ 10⁵ times.
   const { maxLag, side, z } = a;
   const P = side + 2;
+  // Only lags within 2·pMax (+ rounding) of the origin are read: the 2×-period lattice points are the farthest.
+  const R = Math.min(maxLag, Math.ceil(2 * pMax) + 2);
+  const lo = maxLag - R;
+  const hi = maxLag + R;
   const rowMax = new Float32Array(P * P); // padded by one lag on each side, the padding 0 like zAt outside
-  for (let y = 0; y < side; y++) {
+  for (let y = Math.max(0, lo - 1); y <= Math.min(side - 1, hi + 1); y++) {
     const src = y * side;
     const dst = (y + 1) * P;
-    for (let x = 0; x < P; x++) {
+    for (let x = lo; x <= hi + 2; x++) {
       let m = x >= 2 ? z[src + x - 2]! : 0;
       const c = x >= 1 && x <= side ? z[src + x - 1]! : 0;
       const r = x < side ? z[src + x]! : 0;
@@ -363,12 +406,12 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
     }
   }
   const dil = new Float32Array(side * side);
-  for (let y = 0; y < side; y++) {
+  for (let y = lo; y <= hi; y++) {
     const o = y * side;
     const r0 = y * P + 1;
     const r1 = r0 + P;
     const r2 = r1 + P;
-    for (let x = 0; x < side; x++) {
+    for (let x = lo; x <= hi; x++) {
       let m = rowMax[r0 + x]!;
       const b = rowMax[r1 + x]!;
       const c = rowMax[r2 + x]!;

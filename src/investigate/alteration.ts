@@ -264,6 +264,7 @@ function blur(p: Plane, sigma: number): Plane {
   if (sigma < 0.3) return { w: p.w, h: p.h, d: new Float32Array(p.d) };
   const k = gaussKernel(sigma);
   const rad = (k.length - 1) >> 1;
+  if (rad <= 3) return blurSmall(p, k, rad);
   const { w, h } = p;
   const src = p.d;
   const tmp = new Float32Array(w * h);
@@ -307,6 +308,85 @@ function blur(p: Plane, sigma: number): Plane {
     }
     const row = y * w;
     for (let x = 0; x < w; x++) out[row + x] = acc[x]!;
+  }
+  return { w, h, d: out };
+}
+
+/**
+ * {@link blur} for radius 1–3 (the anti-aliasing pre-blur of every warp, the alignment smoothing): the seven taps
+ * unrolled, missing ones weighted 0 at the ends of the sum, so each output is the same sum in the same order.
+ * Clamped source indices are precomputed per column and per row.
+ */
+function blurSmall(p: Plane, k: Float32Array, rad: number): Plane {
+  const { w, h } = p;
+  const src = p.d;
+  const tmp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  const k0 = k[0]!, k1 = k[1]!, k2 = k[2]!, k3 = rad >= 2 ? k[3]! : 0, k4 = rad >= 2 ? k[4]! : 0, k5 = rad >= 3 ? k[5]! : 0, k6 = rad >= 3 ? k[6]! : 0;
+  // Column offsets of the taps (clamped at the edges); unused taps repeat the centre with weight 0.
+  const cx = new Int32Array(7 * w);
+  for (let x = 0; x < w; x++) for (let t = 0; t < 7; t++) {
+    const j = t < 2 * rad + 1 ? t - rad : 0;
+    const xx = x + j < 0 ? 0 : x + j >= w ? w - 1 : x + j;
+    cx[7 * x + t] = xx;
+  }
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const c = 7 * x;
+      let s = 0;
+      s += k0 * src[row + cx[c]!]!;
+      s += k1 * src[row + cx[c + 1]!]!;
+      s += k2 * src[row + cx[c + 2]!]!;
+      if (rad >= 2) {
+        s += k3 * src[row + cx[c + 3]!]!;
+        s += k4 * src[row + cx[c + 4]!]!;
+        if (rad >= 3) {
+          s += k5 * src[row + cx[c + 5]!]!;
+          s += k6 * src[row + cx[c + 6]!]!;
+        }
+      }
+      tmp[row + x] = s;
+    }
+  }
+  for (let y = 0; y < h; y++) {
+    const r = (t: number): number => {
+      const yy = y + t - rad;
+      return (yy < 0 ? 0 : yy >= h ? h - 1 : yy) * w;
+    };
+    const r0 = r(0), r1 = r(1), r2 = r(2), r3 = r(3), r4 = r(4), r5 = r(5), r6 = r(6);
+    const row = y * w;
+    if (rad === 1) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        s += k0 * tmp[r0 + x]!;
+        s += k1 * tmp[r1 + x]!;
+        s += k2 * tmp[r2 + x]!;
+        out[row + x] = s;
+      }
+    } else if (rad === 2) {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        s += k0 * tmp[r0 + x]!;
+        s += k1 * tmp[r1 + x]!;
+        s += k2 * tmp[r2 + x]!;
+        s += k3 * tmp[r3 + x]!;
+        s += k4 * tmp[r4 + x]!;
+        out[row + x] = s;
+      }
+    } else {
+      for (let x = 0; x < w; x++) {
+        let s = 0;
+        s += k0 * tmp[r0 + x]!;
+        s += k1 * tmp[r1 + x]!;
+        s += k2 * tmp[r2 + x]!;
+        s += k3 * tmp[r3 + x]!;
+        s += k4 * tmp[r4 + x]!;
+        s += k5 * tmp[r5 + x]!;
+        s += k6 * tmp[r6 + x]!;
+        out[row + x] = s;
+      }
+    }
   }
   return { w, h, d: out };
 }

@@ -498,20 +498,31 @@ function warpInto(orig: Plane, H: Homography, w: number, h: number): { p: Plane;
   return { p: { w, h, d }, mask };
 }
 
-/** Erodes a 0/1 mask by r pixels (square structuring element, separable running sums); the frame border erodes too. */
+/**
+ * Erodes a 0/1 mask by r pixels (square structuring element, separable running sums); the frame border erodes too.
+ * The vertical pass slides a per-column count down the rows, so memory is read in order.
+ */
 function erode(mask: Uint8Array, w: number, h: number, r: number): Uint8Array {
   const tmp = new Uint8Array(w * h);
   const out = new Uint8Array(w * h);
-  const ones = new Int32Array(Math.max(w, h) + 1);
+  const ones = new Int32Array(w + 1);
   const full = 2 * r + 1;
   for (let y = 0; y < h; y++) {
     const row = y * w;
     for (let x = 0; x < w; x++) ones[x + 1] = ones[x]! + mask[row + x]!;
     for (let x = r; x < w - r; x++) tmp[row + x] = ones[x + r + 1]! - ones[x - r]! === full ? 1 : 0;
   }
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) ones[y + 1] = ones[y]! + tmp[y * w + x]!;
-    for (let y = r; y < h - r; y++) out[y * w + x] = ones[y + r + 1]! - ones[y - r]! === full ? 1 : 0;
+  if (h < full) return out;
+  const col = new Int32Array(w);
+  for (let y = 0; y < full; y++) for (let x = 0; x < w; x++) col[x] = col[x]! + tmp[y * w + x]!;
+  for (let y = r; y < h - r; y++) {
+    const row = y * w;
+    for (let x = 0; x < w; x++) out[row + x] = col[x] === full ? 1 : 0;
+    if (y + r + 1 < h) {
+      const add = (y + r + 1) * w;
+      const sub = (y - r) * w;
+      for (let x = 0; x < w; x++) col[x] = col[x]! + tmp[add + x]! - tmp[sub + x]!;
+    }
   }
   return out;
 }
@@ -971,17 +982,26 @@ function applyShiftField(p: Plane, f: ShiftField): Plane {
   return { w, h, d };
 }
 
-/** 3×3 minimum and maximum of a plane (separable). */
+/** 3×3 minimum and maximum of a plane (separable; the window is clamped at the frame edges). */
 function minMax3(p: Plane): { lo: Float32Array; hi: Float32Array } {
   const { w, h } = p;
+  const d = p.d;
   const tlo = new Float32Array(w * h);
   const thi = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     const r = y * w;
-    for (let x = 0; x < w; x++) {
-      const a = p.d[r + (x > 0 ? x - 1 : x)]!;
-      const b = p.d[r + x]!;
-      const c = p.d[r + (x < w - 1 ? x + 1 : x)]!;
+    // Edge columns with the clamped window, the interior without index tests.
+    for (const x of w > 1 ? [0, w - 1] : [0]) {
+      const a = d[r + (x > 0 ? x - 1 : x)]!;
+      const b = d[r + x]!;
+      const c = d[r + (x < w - 1 ? x + 1 : x)]!;
+      tlo[r + x] = a < b ? (a < c ? a : c) : b < c ? b : c;
+      thi[r + x] = a > b ? (a > c ? a : c) : b > c ? b : c;
+    }
+    for (let x = 1; x < w - 1; x++) {
+      const a = d[r + x - 1]!;
+      const b = d[r + x]!;
+      const c = d[r + x + 1]!;
       tlo[r + x] = a < b ? (a < c ? a : c) : b < c ? b : c;
       thi[r + x] = a > b ? (a > c ? a : c) : b > c ? b : c;
     }
@@ -997,10 +1017,10 @@ function minMax3(p: Plane): { lo: Float32Array; hi: Float32Array } {
       const b = tlo[r + x]!;
       const c = tlo[dn + x]!;
       lo[r + x] = a < b ? (a < c ? a : c) : b < c ? b : c;
-      const d = thi[up + x]!;
-      const e = thi[r + x]!;
-      const f = thi[dn + x]!;
-      hi[r + x] = d > e ? (d > f ? d : f) : e > f ? e : f;
+      const e = thi[up + x]!;
+      const f = thi[r + x]!;
+      const g = thi[dn + x]!;
+      hi[r + x] = e > f ? (e > g ? e : g) : f > g ? f : g;
     }
   }
   return { lo, hi };

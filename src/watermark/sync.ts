@@ -333,46 +333,50 @@ function sameLattice(A: Mat2, B: Mat2): boolean {
 }
 
 /**
- * Indices of the `k` largest of score[0 … n−1] (and any tied with the k-th), best first, ties in index order — the
- * prefix of a stable descending sort of all n, without sorting all n through a comparator.
+ * The indices 0 … n−1 in descending score, ties by ascending index (the order of a stable descending sort), handed
+ * out one at a time from a binary heap: the search reads only the first few, so it never sorts them all.
  */
-function bestFirst(score: Float64Array, n: number, k: number): number[] {
-  let idx: number[];
-  if (k >= n) idx = Array.from({ length: n }, (_, i) => i);
-  else {
-    const thr = kthLargest(score.slice(0, n), k);
-    idx = [];
-    for (let i = 0; i < n; i++) if (score[i]! >= thr) idx.push(i);
+class BestFirst {
+  private readonly heap: Int32Array;
+  private size: number;
+  constructor(private readonly score: Float64Array, n: number) {
+    this.heap = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.heap[i] = i;
+    this.size = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.down(i);
   }
-  return idx.sort((u, v) => score[v]! - score[u]! || u - v);
+  private before(a: number, b: number): boolean {
+    const sa = this.score[a]!;
+    const sb = this.score[b]!;
+    return sa > sb || (sa === sb && a < b);
+  }
+  private down(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= this.size) return;
+      const r = l + 1;
+      const c = r < this.size && this.before(h[r]!, h[l]!) ? r : l;
+      if (!this.before(h[c]!, h[i]!)) return;
+      const t = h[i]!;
+      h[i] = h[c]!;
+      h[c] = t;
+      i = c;
+    }
+  }
+  /** The next index, or −1 when all were handed out. */
+  next(): number {
+    if (this.size === 0) return -1;
+    const top = this.heap[0]!;
+    this.heap[0] = this.heap[--this.size]!;
+    this.down(0);
+    return top;
+  }
 }
 
-/** The k-th largest value of `a` (1 ≤ k ≤ a.length; `a` is reordered): quickselect, linear time on average. */
-function kthLargest(a: Float64Array, k: number): number {
-  const want = a.length - k; // index in ascending order
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (want <= j) hi = j;
-    else if (want >= i) lo = i;
-    else return a[want]!;
-  }
-  return a[want]!;
-}
+/** The six lattice points n = (n1, n2) the square-lattice search scores: (1,0), (0,1), (1,1), (1,−1), (2,0), (0,2). */
+const PTS_N1 = Int8Array.from([1, 0, 1, 1, 2, 0]);
+const PTS_N2 = Int8Array.from([0, 1, 1, -1, 0, 2]);
 
 /**
  * Constrained search for the mark's lattice: square lattices with period in [pMin, pMax] (log steps of 0.5%) and
@@ -383,7 +387,6 @@ function kthLargest(a: Float64Array, k: number): number {
 export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: number, n: number): Mat2[] {
   const found: { p: number; th: number; s: number }[] = [];
   const foundMean: { p: number; th: number; s: number }[] = [];
-  const pts: [number, number][] = [[1, 0], [0, 1], [1, 1], [1, -1], [2, 0], [0, 2]];
   // 3×3 maximum of z around every lag, once (separable; zAt's 0 outside the window included): the search reads it
   // ≈ 10⁵ times.
   const { maxLag, side, z } = a;
@@ -449,7 +452,9 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
       let lo1 = Infinity;
       let lo2 = Infinity;
       let k = 0;
-      for (const [n1, n2] of pts) {
+      for (let q = 0; q < 6; q++) {
+        const n1 = PTS_N1[q]!;
+        const n2 = PTS_N2[q]!;
         const x = c * n1 - s * n2;
         const y = s * n1 + c * n2;
         // usable(), inlined: it keeps |x|, |y| ≤ maxLag − 2, so the rounded lag is inside the window.
@@ -476,15 +481,11 @@ export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: 
     }
   }
   const out: Mat2[] = [];
-  // The n best by the robust score, then the n best by the mean score (ties in scan order, as a stable sort).
+  // The n best by the robust score, then the n best by the mean score (ties in scan order).
   for (const score of [fRobust, fMean]) {
-    const order = bestFirst(score, nf, 64);
+    const heap = new BestFirst(score, nf);
     let taken = 0;
-    for (let q = 0; q < order.length; q++) {
-      if (taken >= n) break;
-      // The top-64 prefix ran out of distinct lattices (rare): continue in the complete order.
-      if (q === order.length - 1 && order.length < nf) order.splice(0, order.length, ...bestFirst(score, nf, nf));
-      const i = order[q]!;
+    for (let i = heap.next(); i >= 0 && taken < n; i = heap.next()) {
       const fp = fP[i]!;
       const fth = fTh[i]!;
       const dup = out.some((B) => Math.abs(Math.hypot(B[0], B[2]) / fp - 1) < 0.03 && Math.abs(Math.atan2(B[2], B[0]) - fth) < 0.02);

@@ -5,6 +5,7 @@ import type { Pixels } from '../image/planes.js';
 import type { Mat3 } from '../image/homography.js';
 import { subsumes, verifyCandidates, type VerifyCandidate, type VerifyScore } from './verify.js';
 import { accepted, pickSource } from './investigate-service.js';
+import { pixelKey } from '../image/pixel-key.js';
 
 const W = 640;
 const H = 400;
@@ -69,4 +70,26 @@ test('kind: the id_front explains a leaked card better than the selfie holding i
   const s2 = [score('id_front', idFront, 0.25), score('selfie', grid(0.97, 0.9), 1)];
   assert.equal(subsumes(s2[0]!, s2[1]!), false);
   assert.equal(pickSource(s2, ['A', 'A']), 1);
+});
+
+test('verification reuses work across calls about one leaked copy without changing any score', async () => {
+  const a = await card('MUSTERMANN', 'L01X00T47', '#c89070');
+  const b = await card('ROSSI', 'Q77Z12K90', '#8a5a40');
+  const c = await card('NAKAMURA', 'B55W31P02', '#e0b090');
+  const leaked = await card('MUSTERMANN', 'L01X00T47', '#c89070', 1.2);
+  const shifted = (x: VerifyCandidate, dx: number): VerifyCandidate => ({ ...x, homography: [1, 0, dx, 0, 1, 0, 0, 0, 1] as unknown as Mat3 });
+  // Two calls sharing a content key, the second with one more candidate and look-alike (as an investigation does) …
+  const first = [cand('a', 'A', a), cand('b', 'B', b, true)];
+  const second = [...first, shifted(cand('a2', 'A', a), 3), cand('c', 'C', c, true)];
+  verifyCandidates(leaked, first, { leakedKey: 'reuse' });
+  const reused = verifyCandidates(leaked, second, { leakedKey: 'reuse' });
+  // … score exactly as a call that starts from nothing (a key never seen: nothing to reuse).
+  const fresh = verifyCandidates(leaked, second, { leakedKey: 'fresh' });
+  assert.deepStrictEqual(reused, fresh);
+  assert.equal(reused.length, 2);
+  // Keys are content hashes: an edited copy never shares one.
+  const edited = { ...leaked, data: new Uint8Array(leaked.data) };
+  edited.data[12345] = edited.data[12345]! ^ 1;
+  assert.notEqual(pixelKey(edited), pixelKey(leaked));
+  assert.equal(pixelKey({ ...leaked, data: new Uint8Array(leaked.data) }), pixelKey(leaked));
 });

@@ -1,10 +1,10 @@
 // Regenerates the committed WebAssembly modules of src/watermark/simd/ from their .wat sources (needs the `wabt`
 // package: `npm install --no-save wabt@1.0.39`). The generated files are committed, so installing Tracemark needs no
-// compiler: residual.wat → residual-wasm.ts (embedding), whiten.wat → whiten-wasm.ts and fft.wat → fft-wasm.ts
-// (detection).
+// compiler: residual.wat → residual-wasm.ts (embedding), whiten.wat → whiten-wasm.ts, fft.wat → fft-wasm.ts and
+// luma.wat → luma-wasm.ts (detection).
 import { readFileSync, writeFileSync } from 'node:fs';
 const wabt = await (await import('wabt')).default();
-for (const [name, constant] of [['residual', 'RESIDUAL_WASM_BASE64'], ['whiten', 'WHITEN_WASM_BASE64'], ['fft', 'FFT_WASM_BASE64']]) {
+for (const [name, constant] of [['residual', 'RESIDUAL_WASM_BASE64'], ['whiten', 'WHITEN_WASM_BASE64'], ['fft', 'FFT_WASM_BASE64'], ['luma', 'LUMA_WASM_BASE64']]) {
   const src = `src/watermark/simd/${name}.wat`;
   const mod = wabt.parseWat(src, readFileSync(src, 'utf8'), { simd: true });
   const { buffer } = mod.toBinary({});

@@ -15,6 +15,7 @@ import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
 import { halve, resize } from '../image/resample.js';
 import { fft2 } from './fft.js';
 import { tileFft } from './simd/fft.js';
+import { lumaBoxWasm } from './simd/luma.js';
 import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
@@ -450,7 +451,7 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   const none: DetectResult = { detected: false, payload: null, confidence: 0, statistic: 0, threshold: THRESHOLD, fpBound: 1, tilePx: null, rotation: null, dihedral: null, offset: null, chipAgreement: null, candidates: 0 };
   const layout = tileLayout(secret);
   const k0 = Math.max(1, Math.floor(Math.sqrt((img.width * img.height) / 600_000)));
-  const I0 = lumaBoxExact(img, k0);
+  const I0 = lumaBoxWasm(img, k0) ?? lumaBoxExact(img, k0); // WebAssembly when available, the same plane
   if (Math.min(I0.width, I0.height) < 32) return none;
   const levels: Plane[] = [I0];
   while (levels.length < 8) {

@@ -6,6 +6,8 @@ import { fft2, nextPow2 } from '../fft.js';
 import { autocorrelation, FLATTEN, type Mat2 } from '../sync.js';
 import { sampleWhitenFold, whiten, whitenFold, WHITEN, WHITEN_SIMD } from '../whiten.js';
 import { tileFft, TILE_FFT_SIMD } from './fft.js';
+import { lumaBoxWasm } from './luma.js';
+import { lumaBoxExact } from '../../image/planes.js';
 
 /** Largest |a − b| relative to max(1, |a|) (the fast box means multiply by 1/n where the reference divides). */
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -173,5 +175,15 @@ test('the WebAssembly 64×64 tile FFT gives the same numbers as fft2 (forward an
       t.forward();
       assert.deepEqual([t.re, t.im], [wantRe, wantIm]);
     }
+  }
+});
+
+test('the WebAssembly box-average luma equals lumaBoxExact (RGB and RGBA, k = 1 … 4, odd sizes)', () => {
+  const r = rng(31);
+  for (const [W, H, C, k] of [[301, 203, 3, 1], [257, 191, 4, 2], [401, 299, 3, 3], [160, 121, 4, 4]] as const) {
+    const img = { width: W, height: H, channels: C, data: new Uint8Array(W * H * C).map(() => Math.floor(r() * 256)) };
+    const got = lumaBoxWasm(img, k);
+    assert.ok(got, 'WebAssembly runs in Node ≥ 20');
+    assert.deepEqual(got, lumaBoxExact(img, k));
   }
 });

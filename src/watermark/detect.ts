@@ -86,6 +86,7 @@ export interface DetectResult {
   chipAgreement: number | null;
   /** Data statistic of the decoded word (rule 2), when a payload was reported. */
   dataStatistic?: number;
+  /** Lattice candidates listed when the search stopped (1 when the unscaled lattice read the mark; ≤ MAX_CANDIDATES). */
   candidates: number;
   /** Benchmarks only (`diagnostics: true`): the decoded payload bits of the best hypothesis even when not detected. */
   rawBits?: Uint8Array;
@@ -393,7 +394,7 @@ function decodeSoft(layout: TileLayout, a: Float64Array): Uint8Array {
  * hypothesis count, and the bound, do not depend on the key): the 5 best by autocorrelation score, the ladder periods,
  * the best near the expected period, a square-lattice search, then square lattices around the near ones.
  */
-function latticeCandidates(S1: Plane, imgWidth: number, aw: { w: number; h: number }, expected: number): { B: Mat2; score: number }[] {
+function latticeCandidates(S1: Plane, imgWidth: number, aw: { w: number; h: number }, expected: number): { lattices: { B: Mat2; score: number }[]; more: () => void } {
   const lattices: { B: Mat2; score: number }[] = [{ B: [expected, 0, 0, expected], score: 0 }];
   const d1 = whiten(S1, undefined, SYNC_WHITEN_POWER);
   const maxLag = Math.min(Math.max(S1.width, S1.height) - 8, 512 - Math.max(S1.width, S1.height));
@@ -402,7 +403,6 @@ function latticeCandidates(S1: Plane, imgWidth: number, aw: { w: number; h: numb
   // image of this size would show (strongly periodic textures can outscore the mark's lattice in the autocorrelation).
   const all = findLattices(acf, 17, maxLag, 60, [[expected, 0, 0, expected]]);
   const isExpected = (c: { B: Mat2 }): boolean => c.B[0] === expected && c.B[3] === expected && c.B[1] === 0 && c.B[2] === 0;
-  const square = searchSquareLattice(acf, Math.max(17, 0.45 * expected), Math.min(maxLag * 0.9, 2.3 * expected), 10.5, 4);
   const near = all.filter((c) => {
     const p = Math.sqrt(Math.abs(c.B[0] * c.B[3] - c.B[1] * c.B[2]));
     return !isExpected(c) && p > 0.7 * expected && p < 1.45 * expected;
@@ -419,31 +419,36 @@ function latticeCandidates(S1: Plane, imgWidth: number, aw: { w: number; h: numb
   const ownPeriod = (TILE * imgWidth) / aw.w;
   for (const p of ladderPeriods(ownPeriod * 1.01, ownPeriod * 2.2)) addIfNew({ B: [p * toS1, 0, 0, p * toS1], score: 0 }, 11);
   for (const c of near) addIfNew(c, 15);
-  for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
-  for (const c of all) addIfNew(c, BASE_CANDIDATES);
-  // Text lines and character pitch pull one vector of a lattice found near the expected period (the other one is
-  // the mark's), and the refinement on a few periods is only good to ≈ 1–1.5% (the fold needs ≈ 0.5%): each near
-  // candidate also proposes square lattices, at its first vector's angle, with period |v1|, |v2| or their mean, each
-  // at the SCALE_STEPS. All of this depends on the image only (key-independent), so the bound counts it in H.
-  for (const c of near) {
-    if (lattices.length >= MAX_CANDIDATES) break;
-    const l1 = Math.hypot(c.B[0], c.B[2]);
-    const l2 = Math.hypot(c.B[1], c.B[3]);
-    // A square lattice is the same under 90° turns: its angle mod 90° (in ±45°) makes duplicates visible.
-    const q = Math.PI / 2;
-    const a = Math.atan2(c.B[2], c.B[0]);
-    const th = a - q * Math.round(a / q);
-    const m = (l1 + l2) / 2;
-    const periods: number[] = [];
-    for (const f of SCALE_STEPS) for (const p0 of [m, l1, l2]) periods.push(p0 * f);
-    for (const p of periods) {
-      const co = p * Math.cos(th);
-      const si = p * Math.sin(th);
-      const B: Mat2 = [co, -si, si, co];
-      if (lattices.length < MAX_CANDIDATES && !lattices.some((o) => Math.hypot(o.B[0] - B[0], o.B[1] - B[1], o.B[2] - B[2], o.B[3] - B[3]) < 0.004 * p)) lattices.push({ B, score: 0 });
+  // The rest of the list is made only when the first ≤ 15 lattices found no mark (most attacked marked copies are
+  // read on the first three): `more()` appends it, the same list in the same order as if made at once.
+  const more = (): void => {
+    const square = searchSquareLattice(acf, Math.max(17, 0.45 * expected), Math.min(maxLag * 0.9, 2.3 * expected), 10.5, 4);
+    for (const B of square) addIfNew({ B, score: 0 }, BASE_CANDIDATES);
+    for (const c of all) addIfNew(c, BASE_CANDIDATES);
+    // Text lines and character pitch pull one vector of a lattice found near the expected period (the other one is
+    // the mark's), and the refinement on a few periods is only good to ≈ 1–1.5% (the fold needs ≈ 0.5%): each near
+    // candidate also proposes square lattices, at its first vector's angle, with period |v1|, |v2| or their mean, each
+    // at the SCALE_STEPS. All of this depends on the image only (key-independent), so the bound counts it in H.
+    for (const c of near) {
+      if (lattices.length >= MAX_CANDIDATES) break;
+      const l1 = Math.hypot(c.B[0], c.B[2]);
+      const l2 = Math.hypot(c.B[1], c.B[3]);
+      // A square lattice is the same under 90° turns: its angle mod 90° (in ±45°) makes duplicates visible.
+      const q = Math.PI / 2;
+      const a = Math.atan2(c.B[2], c.B[0]);
+      const th = a - q * Math.round(a / q);
+      const m = (l1 + l2) / 2;
+      const periods: number[] = [];
+      for (const f of SCALE_STEPS) for (const p0 of [m, l1, l2]) periods.push(p0 * f);
+      for (const p of periods) {
+        const co = p * Math.cos(th);
+        const si = p * Math.sin(th);
+        const B: Mat2 = [co, -si, si, co];
+        if (lattices.length < MAX_CANDIDATES && !lattices.some((o) => Math.hypot(o.B[0] - B[0], o.B[1] - B[1], o.B[2] - B[2], o.B[3] - B[3]) < 0.004 * p)) lattices.push({ B, score: 0 });
+      }
     }
-  }
-  return lattices;
+  };
+  return { lattices, more };
 }
 
 /** Detects the mark of `secret` in decoded pixels. */
@@ -528,11 +533,14 @@ export function detectPixels(img: Pixels, secret: Uint8Array, opts: { diagnostic
   tryLattice(expectedB);
   let lattices: { B: Mat2; score: number }[] = [{ B: expectedB, score: 0 }];
   if (!accepted) {
-    lattices = latticeCandidates(S1, img.width, aw, expected);
+    const lc = latticeCandidates(S1, img.width, aw, expected);
+    lattices = lc.lattices;
     // Stop at the first lattice with a hypothesis that passes a rule (the bound already counts every hypothesis).
-    for (const cand of lattices.slice(1)) {
-      tryLattice(cand.B);
-      if (accepted) break;
+    let i = 1;
+    for (; i < lattices.length && !accepted; i++) tryLattice(lattices[i]!.B);
+    if (!accepted) {
+      lc.more();
+      for (; i < lattices.length && !accepted; i++) tryLattice(lattices[i]!.B);
     }
   }
   releaseSampling();

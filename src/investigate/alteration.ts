@@ -953,16 +953,26 @@ function residualHomography(O: Plane, L: Plane, mask: Uint8Array): { G: M3; maxD
 function applyShiftField(p: Plane, f: ShiftField): Plane {
   const { w, h } = p;
   const d = new Float32Array(w * h);
+  // Tile columns and weights per pixel column, computed once (the same expressions as per pixel).
+  const colT0 = new Int32Array(w);
+  const colT1 = new Int32Array(w);
+  const colA = new Float64Array(w);
+  for (let x = 0; x < w; x++) {
+    const gx = Math.min(f.tw - 1, Math.max(0, (x + 0.5) / f.tile - 0.5));
+    const tx0 = Math.min(f.tw - 1, Math.floor(gx));
+    colT0[x] = tx0;
+    colT1[x] = Math.min(f.tw - 1, tx0 + 1);
+    colA[x] = gx - tx0;
+  }
   for (let y = 0; y < h; y++) {
     const gy = Math.min(f.th - 1, Math.max(0, (y + 0.5) / f.tile - 0.5));
     const ty0 = Math.min(f.th - 1, Math.floor(gy));
     const ty1 = Math.min(f.th - 1, ty0 + 1);
     const ay = gy - ty0;
     for (let x = 0; x < w; x++) {
-      const gx = Math.min(f.tw - 1, Math.max(0, (x + 0.5) / f.tile - 0.5));
-      const tx0 = Math.min(f.tw - 1, Math.floor(gx));
-      const tx1 = Math.min(f.tw - 1, tx0 + 1);
-      const ax = gx - tx0;
+      const tx0 = colT0[x]!;
+      const tx1 = colT1[x]!;
+      const ax = colA[x]!;
       const i00 = ty0 * f.tw + tx0;
       const i10 = ty0 * f.tw + tx1;
       const i01 = ty1 * f.tw + tx0;

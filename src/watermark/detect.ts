@@ -16,7 +16,7 @@ import { halve, resize } from '../image/resample.js';
 import { fft2 } from './fft.js';
 import { tileFft } from './simd/fft.js';
 import { lumaBoxWasm } from './simd/luma.js';
-import { CHIPS, CHIPS_PER_SIDE, TILE, tileLayout, type TileLayout } from './pattern.js';
+import { CHIPS, TILE, tileLayout, type TileLayout } from './pattern.js';
 import { CODED_BITS, CRC_BITS, INFO_BITS, convEncode, infoBitsToPayload, viterbiDecode } from './payload.js';
 import { autocorrelation, findLattices, searchSquareLattice, type Mat2 } from './sync.js';
 import { releaseSampling, sampleWhitenFold, whiten, whitenFold } from './whiten.js';
@@ -199,7 +199,7 @@ function top3(v: Float64Array, out: Int32Array): Int32Array {
 
 const pilotCache = new Map<TileLayout, Int32Array>();
 
-/** The pilot chips of a layout, ascending (the order pilotStat sums them in). */
+/** The pilot chips of a layout, ascending (the order the pilot statistic sums them in). */
 function pilotChips(layout: TileLayout): Int32Array {
   let p = pilotCache.get(layout);
   if (!p) {

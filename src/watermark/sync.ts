@@ -385,8 +385,6 @@ const PTS_N2 = Int8Array.from([0, 1, 1, -1, 0, 2]);
  * unconstrained peak list is dominated by the image's own periodicities. Returns the `n` best distinct lattices by that score and the `n` best by the mean z.
  */
 export function searchSquareLattice(a: Acf, pMin: number, pMax: number, maxDeg: number, n: number): Mat2[] {
-  const found: { p: number; th: number; s: number }[] = [];
-  const foundMean: { p: number; th: number; s: number }[] = [];
   // 3×3 maximum of z around every lag, once (separable; zAt's 0 outside the window included): the search reads it
   // ≈ 10⁵ times.
   const { maxLag, side, z } = a;

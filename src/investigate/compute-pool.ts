@@ -9,7 +9,7 @@ import type { AlterationResult } from './alteration.js';
 import { runComputeJob, type ComputeCandidate, type ComputeJob } from './compute.js';
 import type { Pixels } from '../image/planes.js';
 import { pixelKeyOnce } from '../image/pixel-key.js';
-import type { VerifyScore } from './verify.js';
+import { releaseVerifyWork, type VerifyScore } from './verify.js';
 
 /** A fixed set of compute workers (or none: inline); call {@link close} when done. */
 export class ComputePool {
@@ -42,9 +42,10 @@ export class ComputePool {
     return this.run({ op: 'compare', leaked, leakedKey: pixelKeyOnce(leaked), cand: strip(cand) }, timings, 'alteration');
   }
 
-  /** Stops every worker. */
+  /** Stops every worker (inline: drops the verification work this thread kept for reuse). */
   async close(): Promise<void> {
-    await this.pool?.close();
+    if (this.pool) await this.pool.close();
+    else releaseVerifyWork();
   }
 }
 

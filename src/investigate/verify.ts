@@ -364,6 +364,16 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts:
   }
 }
 
+/**
+ * Drops the work kept for reuse (recent leaked copies' warps and correlations, originals' luma). Worker threads lose
+ * it when they stop; a thread that ran verification inline calls this when its investigation ends.
+ */
+export function releaseVerifyWork(): void {
+  leakCache.clear();
+  lumaCache.clear();
+  lumaBytes = 0;
+}
+
 /** Leaked files (most recent first) whose warps keep their summed-area tables between calls. */
 const INTEGRAL_FILES = 2;
 

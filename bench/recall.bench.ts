@@ -12,14 +12,15 @@
  *        --mode pdq|full|both (default both); --verbose prints why each miss / false match happened (PDQ distance,
  *        the source's rank by descriptor votes, its inliers next to the best wrong candidate's); --cache DIR keeps
  *        the generated images (synthetic cards and public photos only) so development runs skip the prep (~100 s
- *        quick, ~6 min full); --dump FILE writes every query's verified candidates as JSON.
+ *        quick, ~6 min full); --dump FILE writes every query's verified candidates as JSON; --matcher JSON passes
+ *        MatcherOptions (e.g. '{"verifyTop":20}') for A/B runs.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { SqliteHashStore } from '../src/storage/hashes/sqlite.js';
-import { ImageMatcher, type MatchCandidate, type MatchExplain } from '../src/match/retrieval.js';
+import { ImageMatcher, type MatchCandidate, type MatchExplain, type MatcherOptions } from '../src/match/retrieval.js';
 import type { Raster } from '../src/image/decode.js';
 import { loadBenchPhotos, makePerson, renderSubject, renderSelfie, renderIdCard, renderPortrait, Rng } from '../test/fixtures/synth/index.js';
 
@@ -36,6 +37,8 @@ const MODE = arg('--mode') ?? 'both';
 const VERBOSE = process.argv.includes('--verbose');
 const CACHE = arg('--cache');
 const DUMP = arg('--dump');
+/** `--matcher '{"verifyTop":20}'`: MatcherOptions for A/B runs (README figures use the defaults). */
+const MATCHER_OPTS = JSON.parse(arg('--matcher') ?? '{}') as MatcherOptions;
 
 async function raster(bytes: Buffer): Promise<Raster> {
   const { data, info } = await sharp(bytes).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -265,13 +268,13 @@ async function main(): Promise<void> {
     const db = new Database(':memory:');
     const store = new SqliteHashStore(db);
     store.migrate();
-    const matcher = new ImageMatcher(store, { features: mode === 'full' });
+    const matcher = new ImageMatcher(store, { ...MATCHER_OPTS, features: mode === 'full' });
     let ti = performance.now();
     for (const v of [...vault, ...distractors]) await matcher.ingest(v.id, v.kind, await raster(v.png));
     progress(`[${mode}] ingested`);
     const ingestMs = (performance.now() - ti) / (vault.length + distractors.length);
     // Reload from the store, as `tracemark index rebuild` does, so the persisted path is what is measured.
-    const reloaded = new ImageMatcher(store, { features: mode === 'full' });
+    const reloaded = new ImageMatcher(store, { ...MATCHER_OPTS, features: mode === 'full' });
     const loaded = reloaded.load();
     // A false match is a confident candidate that is not the source. Runner-ups (confident: false — verified
     // look-alikes returned when no candidate is confident, for the investigation to decide on the originals) are

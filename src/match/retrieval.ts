@@ -35,10 +35,19 @@ export interface MatcherOptions {
   maxImagesPerDescriptor?: number;
   /** Candidates (by descriptor votes) verified geometrically (default 10: verifying is cheap next to missing the source). */
   verifyTop?: number;
+  /** Further candidates verified when the first `verifyTop` give no clear winner (default 20). */
+  verifyMore?: number;
   /** Inliers needed to accept a feature match (default 16). */
   minInliers?: number;
   /** PDQ hits at or below this distance are accepted without feature verification (default 10). */
   pdqTrustedDistance?: number;
+  /**
+   * Image kinds made from a shared template (default id_front, id_back, proof_of_address): two people's documents of
+   * one issuer sit 24–60 PDQ bits apart, so for these a PDQ hit beyond `pdqTrustedDistance` needs features. Other
+   * kinds (selfies, photos) have no template, and any PDQ hit within the search radius is trusted, as PDQ intends: it
+   * recovers copies of flat or noise-textured photos whose ORB keypoints do not survive a resize.
+   */
+  templateKinds?: string[];
   /**
    * Look-alikes within this factor of the best candidate's inliers are returned as runner-ups when nothing is
    * confident (default 2).
@@ -153,8 +162,10 @@ export class ImageMatcher {
       descriptorRadius: opts.descriptorRadius ?? 31,
       maxImagesPerDescriptor: opts.maxImagesPerDescriptor ?? 32,
       verifyTop: opts.verifyTop ?? 10,
+      verifyMore: opts.verifyMore ?? 20,
       minInliers: opts.minInliers ?? 16,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
+      templateKinds: opts.templateKinds ?? ['id_front', 'id_back', 'proof_of_address'],
       distinctRatio: opts.distinctRatio ?? 2,
       confidentRatio: opts.confidentRatio ?? 3,
       features: opts.features ?? true,
@@ -283,13 +294,19 @@ export class ImageMatcher {
     const kindOk = (k: string): boolean => !opts.kinds || opts.kinds.includes(k);
     const found = new Map<string, MatchCandidate>();
     const { hashes } = this.hasher.dihedral(r);
+    // The dihedral variants come from the DCT's symmetries, which hold for the downsampled image; on fine textures the
+    // reference's nearest-neighbour downsample of a mirrored copy samples other pixels (bench:recall: 32–42 bits off
+    // where re-encoding costs 0–4). So the mirrored copy is also hashed for real, as its own 'flipX' query.
+    let mirroredRaster: Raster | null = null;
+    const mirror = (): Raster => (mirroredRaster ??= flop(r));
+    hashes.push(this.hasher.hash(mirror()).hash);
     hashes.forEach((h, v) => {
       for (const hit of this.pdqIndex.search(h, { radius })) {
         const img = this.rowImage.get(hit.key);
         if (!img || !kindOk(img.kind)) continue;
         const prev = found.get(img.imageId);
         if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
-        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
+        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v] ?? 'flipX', inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
       }
     });
     const ms = { pdq: 0, extract: 0, vote: 0, verify: 0 };
@@ -323,7 +340,7 @@ export class ImageMatcher {
         radius: this.o.descriptorRadius,
         maxImagesPerDescriptor: this.o.maxImagesPerDescriptor,
         kinds: opts.kinds,
-        limit: Math.max(30, this.o.verifyTop),
+        limit: Math.max(30, this.o.verifyTop + this.o.verifyMore),
       });
       if (opts.explain) opts.explain.voteStats = this.descIndex.lastStats;
       if (opts.explain) opts.explain.votes = ranked.slice(0, 30).map((v) => ({ imageId: v.imageId, votes: Math.round(v.votes * 100) / 100, voters: v.voters }));
@@ -333,7 +350,7 @@ export class ImageMatcher {
       let flopped: Features | null = null;
       // ORB is not mirror-invariant: verify with the mirrored query and map the homography back (x → W-1-x).
       const mirrored = async (cf: Features): Promise<FeatureMatch> => {
-        flopped ??= await extractFeatures(flop(r));
+        flopped ??= await extractFeatures(mirror());
         const mf = await matchFeatures(flopped, cf, { minMatches: this.o.minInliers });
         if (mf.homography) {
           const h = mf.homography;
@@ -355,21 +372,40 @@ export class ImageMatcher {
       // change nothing — it cannot win, cannot be the runner-up that withholds the best's confidence, and is not kept
       // as a runner-up (that needs 1/distinctRatio) — so its RANSAC is skipped. Candidates with a PDQ hit always run:
       // their inliers feed their score.
-      const putative: { id: string; cf: Features; p: PutativeMatches }[] = [];
-      for (const id of toVerify) {
-        const cf = this.features(id);
-        if (cf) putative.push({ id, cf, p: putativeMatches(qf, cf) });
-      }
-      putative.sort((a, b) => b.p.count - a.p.count || (a.id < b.id ? -1 : 1));
       let bestInliers = 0;
-      for (const { id, cf, p } of putative) {
-        const pdqVariant = found.get(id)?.variant;
-        if (!found.has(id) && p.count * this.o.confidentRatio < bestInliers) continue;
-        let m = await fitHomography(p, qf, cf, { minMatches: this.o.minInliers });
-        // A mirrored copy found by a dihedral PDQ hash.
-        if ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original') m = await mirrored(cf);
-        accept(id, m);
-        if (m.homography) bestInliers = Math.max(bestInliers, m.inliers);
+      const verifyBatch = async (ids: Iterable<string>): Promise<void> => {
+        const putative: { id: string; cf: Features; p: PutativeMatches }[] = [];
+        for (const id of ids) {
+          const cf = this.features(id);
+          if (cf) putative.push({ id, cf, p: putativeMatches(qf!, cf) });
+        }
+        putative.sort((a, b) => b.p.count - a.p.count || (a.id < b.id ? -1 : 1));
+        for (const { id, cf, p } of putative) {
+          const pdqVariant = found.get(id)?.variant;
+          if (!found.has(id) && p.count * this.o.confidentRatio < bestInliers) continue;
+          let m = await fitHomography(p, qf!, cf, { minMatches: this.o.minInliers });
+          // A mirrored copy found by a dihedral PDQ hash. When the hash says reflected, the mirrored match is tried even if
+          // the plain one passed: a card's symmetric design gives the plain query a few inliers on the source, fewer
+          // than a look-alike matched mirrored (bench:recall had one such false match).
+          const reflected = pdqVariant?.startsWith('flip') === true;
+          if (reflected || ((m.inliers < this.o.minInliers || !m.homography) && pdqVariant && pdqVariant !== 'original')) {
+            const mm = await mirrored(cf);
+            if (mm.homography && (!m.homography || mm.inliers > m.inliers)) m = mm;
+            else if (!m.homography) m = mm;
+          }
+          accept(id, m);
+          if (m.homography) bestInliers = Math.max(bestInliers, m.inliers);
+        }
+      };
+      await verifyBatch(toVerify);
+      // No clear winner among the best-voted: the source of a heavy crop often ranks lower, behind images that share
+      // its design (selfies holding a card of the same issuer), so the next candidates are verified too. A query
+      // with a clear winner — most of them — pays nothing for this.
+      const inliers = [...verified.values()].sort((a, b) => b - a);
+      const clear = (inliers[0] ?? 0) >= this.o.minInliers && (inliers[0] ?? 0) >= this.o.confidentRatio * (inliers[1] ?? 0);
+      const trusted = [...found.values()].some((c) => c.distance !== null && c.distance <= this.o.pdqTrustedDistance);
+      if (!clear && !trusted && this.o.verifyMore > 0) {
+        await verifyBatch(ranked.slice(this.o.verifyTop, this.o.verifyTop + this.o.verifyMore).map((v) => v.imageId).filter((id) => !verified.has(id)));
       }
       // A mirrored copy PDQ missed (fine periodic textures such as brickwork alias differently once mirrored): when
       // nothing verified but one image dominates the descriptor vote, try it mirrored. Rare, so the extra ORB pass
@@ -387,22 +423,26 @@ export class ImageMatcher {
     }
     for (const c of found.values()) {
       // Confident: a PDQ distance low enough to trust alone (or any PDQ hit when features are off), or a feature match
-      // (with or without a PDQ hit within the radius) that clearly beats every other verified candidate. A PDQ hit at
-      // 11–31 bits is no independent evidence: cards of one issuer sit 24–60 bits apart, and the same template that
-      // brings them within the radius also gives them inliers (bench:recall had three such false matches). Documents of one issuer share their design, so another person's card also gathers inliers
+      // (with or without a PDQ hit within the radius) that clearly beats every other verified candidate. For template
+      // kinds a PDQ hit at 11–31 bits is no independent evidence: cards of one issuer sit 24–60 bits apart, and the same
+      // template that brings them within the radius also gives them inliers (bench:recall had three such false
+      // matches); for other kinds PDQ's own radius holds. Documents of one issuer share their design, so another person's card also gathers inliers
       // on the template; the true source has the template AND the person-specific content, so it normally has
       // `confidentRatio` × the inliers of the runner-up. Normally, not always: on a blurred phone photo of a screen the
       // person-specific details (small text) lose their keypoints first, so the source and a look-alike can end up
       // close. Those are returned as runner-ups (confident: false) after the confident candidates; an investigation
       // decides between them on the decrypted originals, which retrieval cannot do.
-      const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.features || !qf || !this.features(c.imageId));
+      const pdqOk = c.distance !== null && (c.distance <= this.o.pdqTrustedDistance || !this.o.templateKinds.includes(c.kind) || !this.o.features || !qf || !this.features(c.imageId));
       if (c.inliers === null && !pdqOk) continue;
       let confident = true;
       let featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
       if (c.inliers !== null && !pdqOk) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
-        if (c.inliers < this.o.confidentRatio * runnerUp) {
+        // Another candidate that is a near-exact PDQ copy outranks any feature match: a look-alike of the same design
+        // can gather hundreds of template inliers, and the trusted copy is not feature-verified to compare with.
+        const outranked = [...found.values()].some((o) => o.imageId !== c.imageId && o.distance !== null && o.distance <= this.o.pdqTrustedDistance);
+        if (outranked || c.inliers < this.o.confidentRatio * runnerUp) {
           if (opts.confidentOnly) continue;
           confident = false;
           featScore *= 0.5 * Math.min(1, c.inliers / (this.o.confidentRatio * runnerUp));

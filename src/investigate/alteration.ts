@@ -1373,16 +1373,19 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
   // better than the given homography did; a second pass when the first moved things by pixels.
   let aligned = false;
   let HwNow = Hw;
+  // The eroded mask of the current warp (each warp's mask is eroded once: the next pass and the comparison reuse it).
+  let eroded = erode(warped.mask, w, h, 4);
   for (let pass = 0; pass < 2 && opts.residualAlignment !== false; pass++) {
-    const both = erode(warped.mask, w, h, 4);
-    const fit = residualHomography(warped.p, L0, both);
+    const fit = residualHomography(warped.p, L0, eroded);
     if (!fit) break;
     const Hw2 = mul3(inv3(fit.G), HwNow);
     const w2 = warpInto(toned, Hw2, w, h);
     const m2 = erode(w2.mask, w, h, 4);
+    const both = eroded.slice();
     andInto(both, m2);
     if (!(mismatch(L0, w2.p, both) < mismatch(L0, warped.p, both))) break;
     warped = w2;
+    eroded = m2;
     HwNow = Hw2;
     aligned = true;
     if (fit.maxD < 3) break;
@@ -1398,7 +1401,7 @@ export function detectAlteration(original: RasterLike, leaked: RasterLike, homog
       return r.p;
     });
   }
-  const mask = erode(warped.mask, w, h, 4);
+  const mask = eroded;
   const validCount = countOnes(mask);
   const empty: AlterationResult = {
     altered: false,

@@ -89,7 +89,8 @@ async function loadSources(): Promise<{ name: string; img: Rgb }[]> {
   let photoNo = 0;
   // Mix: about 5 photos : 2 cards : 1 generated when photos exist, otherwise cards and generated textures alternate.
   for (let i = 0; out.length < nSources && i < 10 * nSources; i++) {
-    const mp = MEGAPIXELS[out.length % MEGAPIXELS.length]!;
+    // Sizes cycle per pair of sources, so marked (even) and unmarked (odd) sources both span 0.5–3 MP.
+    const mp = MEGAPIXELS[Math.floor(out.length / 2) % MEGAPIXELS.length]!;
     const slot = photos.length ? i % 8 : 5 + (i % 2) * 2;
     let name: string;
     let src: Rgb;

@@ -237,7 +237,7 @@ interface WarpWork {
   leakDone: Uint8Array;
   /** This plane's block statistics (when it is the first side of a template test), on demand. */
   stats: { sum: Float64Array; vari: Float64Array } | null;
-  /** Summed-area tables, on demand (dropped when the file is no longer among the most recent: 5× the plane's size). */
+  /** Summed-area tables, on demand and only during a call (they are 5× the plane's size). */
   int: Integral | null;
 }
 
@@ -314,7 +314,7 @@ function warpWork(lw: LeakWork, c: VerifyCandidate, key: string): WarpWork {
  */
 const lumaCache = new Map<string, Plane>();
 let lumaBytes = 0;
-const LUMA_CACHE_BYTES = 96e6;
+const LUMA_CACHE_BYTES = 64e6;
 
 function originalLuma(original: Pixels, key: string): Plane {
   const hit = lumaCache.get(key);
@@ -357,10 +357,9 @@ export function verifyCandidates(leaked: Pixels, cands: VerifyCandidate[], opts:
   try {
     return scoreAll(lw, cands, opts.minAgreement ?? 0);
   } finally {
-    // Summed-area tables are 5× a plane's size: kept only for the two files most recently worked on (two are in
-    // flight), whose next calls reuse them.
-    let keep = leakCache.size - INTEGRAL_FILES;
-    for (const other of leakCache.values()) if (keep-- > 0) for (const x of other.warps.values()) x.int = null;
+    // Summed-area tables are 5× a plane's size and cheap to rebuild: not kept between calls (keeping them for the
+    // files in flight cost about 100 MB and saved no measurable time).
+    for (const x of lw.warps.values()) x.int = null;
   }
 }
 
@@ -374,8 +373,6 @@ export function releaseVerifyWork(): void {
   lumaBytes = 0;
 }
 
-/** Leaked files (most recent first) whose warps keep their summed-area tables between calls. */
-const INTEGRAL_FILES = 2;
 
 function scoreAll(lw: LeakWork, cands: VerifyCandidate[], minAgreement: number): VerifyScore[] {
   const { g, w, h, textured, texturedTotal } = lw;

@@ -6,13 +6,8 @@
  */
 import { fft2, tables } from '../fft.js';
 import { FFT_WASM_BASE64 } from './fft-wasm.js';
+import { loadKernels } from './wasm.js';
 
-/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernels {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -50,12 +45,7 @@ function jsTileFft(): TileFft {
 export function tileFft(): TileFft {
   if (!TILE_FFT_SIMD.enabled) return jsTileFft();
   if (shared) return shared;
-  let k: Kernels | null = null;
-  try {
-    k = wasm ? (new wasm.Instance(new wasm.Module(Buffer.from(FFT_WASM_BASE64, 'base64')), {}).exports as Kernels) : null;
-  } catch {
-    k = null; // no WebAssembly SIMD here
-  }
+  const k = loadKernels<Kernels>(FFT_WASM_BASE64);
   if (!k) return (shared = jsTileFft());
   const tab = 6 * BYTES; // after re, im, zRe, zIm and the 2-array scratch
   const need = tab + 64 * 8 + 64 * 4;

@@ -6,13 +6,8 @@
  */
 import type { Pixels, Plane } from '../../image/planes.js';
 import { LUMA_WASM_BASE64 } from './luma-wasm.js';
+import { loadKernels } from './wasm.js';
 
-/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernels {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -28,11 +23,7 @@ export const LUMA_SIMD = { enabled: true };
 export function lumaBoxWasm(img: Pixels, k: number): Plane | null {
   if (!LUMA_SIMD.enabled || !Number.isInteger(k) || k < 1 || k > 64) return null;
   if (kernels === undefined) {
-    try {
-      kernels = wasm ? (new wasm.Instance(new wasm.Module(Buffer.from(LUMA_WASM_BASE64, 'base64')), {}).exports as Kernels) : null;
-    } catch {
-      kernels = null;
-    }
+    kernels = loadKernels<Kernels>(LUMA_WASM_BASE64);
   }
   const kk = kernels;
   if (!kk) return null;

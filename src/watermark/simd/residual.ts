@@ -6,17 +6,8 @@
  */
 import { bilinearTaps } from '../../image/resample.js';
 import { RESIDUAL_WASM_BASE64 } from './residual-wasm.js';
+import { compileModule, instantiate as instantiateModule, type WasmMemory } from './wasm.js';
 
-/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernels {
   memory: WasmMemory;
@@ -33,15 +24,11 @@ const KEEP_BYTES = 64 << 20;
 /** An instance whose memory holds `bytes`: the thread's cached one, or a one-off for very large images. */
 function instantiate(bytes: number): Kernels | null {
   if (module === undefined) {
-    try {
-      module = wasm ? new wasm.Module(Buffer.from(RESIDUAL_WASM_BASE64, 'base64')) : null;
-    } catch {
-      module = null; // no WebAssembly SIMD here
-    }
+    module = compileModule(RESIDUAL_WASM_BASE64);
   }
-  if (!module || !wasm) return null;
+  if (!module) return null;
   const keep = bytes <= KEEP_BYTES;
-  const k = (keep && cached) || (new wasm.Instance(module, {}).exports as Kernels);
+  const k = (keep && cached) || instantiateModule<Kernels>(module);
   const have = k.memory.buffer.byteLength;
   if (have < bytes) k.memory.grow(Math.ceil((bytes - have) / 65536));
   if (keep) cached = k;

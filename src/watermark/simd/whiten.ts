@@ -7,17 +7,8 @@
  */
 import type { Plane } from '../../image/planes.js';
 import { WHITEN_WASM_BASE64 } from './whiten-wasm.js';
+import { loadKernels, type WasmMemory } from './wasm.js';
 
-/** The slice of the WebAssembly JS API used here (the project's TypeScript lib has no DOM/WebAssembly types). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface Kernels {
   memory: WasmMemory;
@@ -34,11 +25,7 @@ let kernels: Kernels | null | undefined;
 /** The thread's instance (created once; its memory grows to the largest need seen, ≈ 6 MB for detection). */
 function instance(bytes: number): Kernels | null {
   if (kernels === undefined) {
-    try {
-      kernels = wasm ? (new wasm.Instance(new wasm.Module(Buffer.from(WHITEN_WASM_BASE64, 'base64')), {}).exports as Kernels) : null;
-    } catch {
-      kernels = null; // no WebAssembly SIMD here
-    }
+    kernels = loadKernels<Kernels>(WHITEN_WASM_BASE64);
   }
   if (!kernels) return null;
   const have = kernels.memory.buffer.byteLength;

@@ -5,11 +5,13 @@
  * importing 100k real images (hours here):
  * 1. a generated leak case (synthetic vault, vendors, a leaked folder with doctored copies and distractors) is
  *    imported into a fresh vault — its records are the ones a leak can match, and they are decrypted for real;
- * 2. SIMULATED: `--vault-images` synthetic index entries are added to the hash store the investigation searches
- *    (PDQ rows and ORB descriptor rows, in memory, never in the vault): each copies a real image's *template*
- *    descriptors (those another real subject's image shares: the issuer's card design, perturbed by 2–10 bits) and
- *    fills the rest with random descriptors, and its PDQ is a real one with 16–64 bits flipped — so retrieval pays
- *    the real cost of a 100k-image index full of same-design look-alikes, and RANSAC verifies their stored features;
+ * 2. SIMULATED: `--vault-images` synthetic index entries are added to the hash store retrieval searches (PDQ rows and
+ *    packed ORB descriptors, in memory, never in the vault): each copies a real image's *template* descriptors (those
+ *    another real subject's image shares: the issuer's card design, perturbed by 2–10 bits) and fills the rest with
+ *    random descriptors, and its PDQ is a real one with 16–64 bits flipped — so retrieval pays the real cost of a
+ *    100k-image index full of same-design look-alikes, and RANSAC verifies them against the base's template
+ *    keypoints (another person's card of that design). Synthetic entries have no original to decrypt, so the
+ *    verification's look-alike references come from the real records;
  * 3. the leaked folder is the case's leaked files, repeated (byte-identical copies under new names) up to `--leaked`;
  *    the time for 1,000 is projected from the measured rate.
  * Prints images/s, where the time goes per stage, and the scorer's accuracy table on the first pass over the case.
@@ -26,6 +28,7 @@ import { InvestigateService } from '../src/investigate/investigate-service.js';
 import { decodeImage } from '../src/image/decode.js';
 import { ImageMatcher, ORB_DESC_ALGO, PDQ_ALGO, type MatchExplain } from '../src/match/retrieval.js';
 import { MihIndex } from '../src/match/mih.js';
+import { FEATURES_ALGO, deserializeFeatures, serializeFeatures, type Features } from '../src/hash/features.js';
 import { readWatermarkKeyFile } from '../src/watermark/index.js';
 import type { HashStore } from '../src/storage/hashes/hash-store.js';
 import type { LeakReport } from '../src/investigate/report.js';
@@ -60,7 +63,9 @@ function flipBits(src: Uint8Array, out: Uint8Array, at: number, n: number, rnd: 
 
 /**
  * A HashStore that serves the real store's rows plus `n` synthetic images (see the file comment). Synthetic row ids
- * start at 2^31 so they never collide with the store's; their features are their base image's.
+ * start at 2^31 so they never collide with the store's. Their stored features (what RANSAC verifies) are their base
+ * image's *template* keypoints only — those within radius 31 of another real image's — i.e. another person's card of
+ * the same design, not a clone of the source (a clone would tie with the source and is no vault a leak is judged on).
  */
 function withSyntheticVault(real: HashStore, n: number, descriptors: number): { store: HashStore; info: string } {
   const pdq: { imageId: string; kind: string; hash: Uint8Array }[] = [];
@@ -90,11 +95,47 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
     }
     template.set(imageId, t);
   }
+  // Full feature sets of the real images, and per image the keypoints its design shares with other real images.
+  const full = new Map<string, Features>();
+  const allFull = new MihIndex();
+  const fullOwner: string[] = [];
+  for (const p of pdq) {
+    const f = real.features(p.imageId);
+    if (!f || f.algo !== FEATURES_ALGO) continue;
+    const feats = deserializeFeatures(f.data);
+    full.set(p.imageId, feats);
+    for (let i = 0; i < feats.count; i++) {
+      allFull.add(fullOwner.length, feats.desc.subarray(i * 32, i * 32 + 32));
+      fullOwner.push(p.imageId);
+    }
+  }
+  allFull.rebuild();
+  const lookAlike = new Map<string, { algo: string; data: Uint8Array }>();
+  const lookAlikeOf = (imageId: string): { algo: string; data: Uint8Array } | null => {
+    const f = full.get(imageId);
+    if (!f) return null;
+    let out = lookAlike.get(imageId);
+    if (!out) {
+      const keep: number[] = [];
+      for (let i = 0; i < f.count; i++) {
+        if (allFull.search(f.desc.subarray(i * 32, i * 32 + 32), { radius: 31 }).some((hit) => fullOwner[hit.key] !== imageId)) keep.push(i);
+      }
+      const t: Features = { width: f.width, height: f.height, count: keep.length, xy: new Float32Array(keep.length * 2), desc: new Uint8Array(keep.length * 32) };
+      keep.forEach((i, k) => {
+        t.xy[2 * k] = f.xy[2 * i]!;
+        t.xy[2 * k + 1] = f.xy[2 * i + 1]!;
+        t.desc.set(f.desc.subarray(i * 32, i * 32 + 32), k * 32);
+      });
+      out = { algo: FEATURES_ALGO, data: serializeFeatures(t) };
+      lookAlike.set(imageId, out);
+    }
+    return out;
+  };
   const bases = pdq.filter((p) => desc.has(p.imageId));
   const tShare = [...template.values()].reduce((a, t) => a + t.length, 0) / Math.max(1, [...desc.values()].reduce((a, d) => a + d.length, 0));
   const baseOf = (s: number): (typeof bases)[number] => bases[s % bases.length]!;
   const BASE = 2 ** 31;
-  const info = `${n} synthetic images (${bases.length} real bases; PDQ = base with 16–64 bits flipped; ${descriptors} ORB descriptors each: the base's template descriptors (${(tShare * 100).toFixed(0)}% of a real image's) with 2–10 bits flipped, the rest random)`;
+  const info = `${n} synthetic images (${bases.length} real bases; PDQ = base with 16–64 bits flipped; ${descriptors} ORB descriptors each: the base's template descriptors (${(tShare * 100).toFixed(0)}% of a real image's) with 2–10 bits flipped, the rest random; verified against the base's template keypoints)`;
   const synthetic = (s: number): { imageId: string; kind: string; base: (typeof bases)[number] } => {
     const base = baseOf(s);
     return { imageId: `synthetic-${s}`, kind: base.kind, base };
@@ -108,7 +149,7 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
     count: (algo) => real.count(algo) + (algo === PDQ_ALGO || algo === undefined ? n : 0),
     features: (imageId) => {
       if (!imageId.startsWith('synthetic-')) return real.features(imageId);
-      return real.features(baseOf(Number(imageId.slice(10))).imageId);
+      return lookAlikeOf(baseOf(Number(imageId.slice(10))).imageId);
     },
     descriptorImages(algo) {
       const ids = real.descriptorImages(algo);
@@ -203,10 +244,15 @@ async function main(): Promise<void> {
           const r = await decodeImage(readFileSync(join(caseLeak, name)), name, { maxPixels: cfg.maxPixels });
           const q0 = performance.now();
           const explain: MatchExplain = { pdq: [], votes: [], verified: [] };
-          await matcher.match(r, { top: 12, explain });
+          const found = await matcher.match(r, { top: 12, explain });
           ms.push(performance.now() - q0);
           for (const k of Object.keys(stage) as (keyof typeof stage)[]) stage[k] += explain.ms?.[k] ?? 0;
-          if (process.argv.includes('--verbose')) console.log(name, JSON.stringify(explain.voteStats), JSON.stringify(explain.ms));
+          if (process.argv.includes('--verbose')) {
+            console.log(name, JSON.stringify(explain.voteStats), JSON.stringify(explain.ms));
+            console.log('  votes', explain.votes.slice(0, 6).map((v) => `${v.imageId}:${v.votes}/${v.voters}`).join(' '));
+            console.log('  verified', explain.verified.slice().sort((a, b) => b.inliers - a.inliers).slice(0, 6).map((v) => `${v.imageId}:${v.inliers}/${v.matches}`).join(' '));
+            console.log('  found', found.slice(0, 6).map((c) => `${c.imageId}${c.confident ? '' : '?'}(${c.method},d=${c.distance},in=${c.inliers})`).join(' '));
+          }
         }
         ms.sort((a, b) => a - b);
         console.log(`\n| index (SIMULATED) | ${syn ? syn.info : 'none'} |`);
@@ -216,7 +262,9 @@ async function main(): Promise<void> {
         return;
       }
       const svc = new InvestigateService({
-        records: t.stores.records, releases: t.stores.releases, hashes, service: t.records, audit: t.audit,
+        // Retrieval searches the simulated index; the look-alike references the verification decrypts come from the
+        // real store, as in a real vault, where every look-alike is a record (synthetic entries have no original).
+        records: t.stores.records, releases: t.stores.releases, hashes: t.stores.hashes, service: t.records, audit: t.audit,
         matcher: () => Promise.resolve(matcher), watermarkKey: () => readWatermarkKeyFile(t.watermarkKeyPath),
         limits: { maxPixels: cfg.maxPixels, maxFileBytes: cfg.maxFileBytes }, log: t.log,
       });

@@ -409,32 +409,43 @@ export class InvestigateService {
       }
     });
     const refs: VerifyCandidate[] = [];
-    await timed(timings, 'references', async () => {
-      const seen = new Set(verifyInput.map((v) => v.imageId));
-      for (const v of verifyInput.slice(0, 2)) {
-        for (const r of await this.references({ imageId: v.imageId, kind: v.kind, subjectId: v.subject.id, width: v.original.width, height: v.original.height, homography: v.homography }, opts.purpose)) {
-          if (!seen.has(r.imageId)) refs.push(r);
-          seen.add(r.imageId);
+    /** Look-alikes of other subjects for these inputs, aligned the same way (the record-specific test needs them). */
+    const addReferences = (inputs: typeof verifyInput): Promise<void> =>
+      timed(timings, 'references', async () => {
+        const seen = new Set([...verifyInput, ...refs].map((v) => v.imageId));
+        for (const v of inputs) {
+          for (const r of await this.references({ imageId: v.imageId, kind: v.kind, subjectId: v.subject.id, width: v.original.width, height: v.original.height, homography: v.homography }, opts.purpose)) {
+            if (!seen.has(r.imageId)) refs.push(r);
+            seen.add(r.imageId);
+          }
         }
-      }
-    });
+      });
+    await addReferences(verifyInput.slice(0, 2));
     const pick = (sc: VerifyScore[]): number => pickSource(sc, verifyInput.map((v) => v.group));
     let scores = await compute.verify(leaked, [...verifyInput, ...refs], timings, MATCH_AGREEMENT);
     let best = pick(scores);
-    if (best >= 0) {
-      // Retrieval may have found the selfie but not the card inside it (or the reverse): try the subject's other
-      // images too, so the kind is decided by which image explains the frame, not by what retrieval happened to find.
-      const subj = verifyInput[best]!.subject;
+    // Retrieval may have found the selfie but not the card inside it (or the reverse): try the subject's other images
+    // too, so the kind is decided by which image explains the frame, not by what retrieval happened to find. When
+    // nothing passed, the same is tried for the first two subjects retrieval proposed: in a large vault a blurred
+    // phone photo of a card can reach the card only through template descriptors shared by thousands of look-alikes
+    // (the vote drops those), while the subject's selfie, which holds the same card, is still found.
+    const subjects = best >= 0 ? [verifyInput[best]!.subject] : [...new Map(verifyInput.map((v) => [v.subject.id, v.subject])).values()].slice(0, 2);
+    if (subjects.length > 0) {
       const have = new Set(verifyInput.map((v) => v.imageId));
       const before = verifyInput.length;
       await timed(timings, 'align', async () => {
-        for (const img of await this.d.records.listImages(subj.id)) {
-          if (img.status !== 'active' || have.has(img.id)) continue;
-          const a = await this.align(leaked, { imageId: img.id, kind: img.kind, distance: null, variant: 'unknown', inliers: null, homography: null, score: 0, method: 'features', confident: false }, opts.purpose, leakedFeatures);
-          if (a) verifyInput.push(a);
+        for (const subj of subjects) {
+          for (const img of await this.d.records.listImages(subj.id)) {
+            if (img.status !== 'active' || have.has(img.id)) continue;
+            const a = await this.align(leaked, { imageId: img.id, kind: img.kind, distance: null, variant: 'unknown', inliers: null, homography: null, score: 0, method: 'features', confident: false }, opts.purpose, leakedFeatures);
+            if (a) verifyInput.push(a);
+          }
         }
       });
       if (verifyInput.length > before) {
+        // Images found only now were never compared with their look-alikes: without them a card of another person of
+        // the same design could pass on the template.
+        if (best < 0) await addReferences(verifyInput.slice(before));
         scores = await compute.verify(leaked, [...verifyInput, ...refs], timings, MATCH_AGREEMENT);
         best = pick(scores);
       }

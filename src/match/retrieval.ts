@@ -411,8 +411,23 @@ export class ImageMatcher {
       // nothing verified but one image dominates the descriptor vote, try it mirrored. Rare, so the extra ORB pass
       // costs nothing on the usual query.
       const [top1, top2] = ranked;
-      const anyVerified = [...verified.values()].some((n) => n >= this.o.minInliers);
-      if (!anyVerified && top1 && top1.votes >= 3 * (top2?.votes ?? 0) && top1.voters >= 20) {
+      let anyVerified = [...verified.values()].some((n) => n >= this.o.minInliers);
+      const dominant = top1 !== undefined && top1.votes >= 3 * (top2?.votes ?? 0);
+      // A copy at another scale (a screenshot shrinks and frames the image): the votes came from all query passes but
+      // verification used the first; when one image dominates the vote and nothing verified, verify it with every
+      // pass's keypoints. Rare, so it costs nothing on the usual query.
+      if (!anyVerified && dominant && top1.voters >= 6 && voting !== qf) {
+        const cf = this.features(top1.imageId);
+        if (cf) {
+          const m = await matchFeatures(voting, cf, { minMatches: this.o.minInliers });
+          if (m.homography && m.inliers >= this.o.minInliers) {
+            verified.delete(top1.imageId);
+            accept(top1.imageId, m);
+            anyVerified = true;
+          }
+        }
+      }
+      if (!anyVerified && dominant && top1.voters >= 20) {
         const cf = this.features(top1.imageId);
         if (cf) {
           verified.delete(top1.imageId);

@@ -12,7 +12,7 @@
  * H = candidates × 8 × 4096.
  */
 import { lumaBoxExact, type Pixels, type Plane } from '../image/planes.js';
-import { halve, resize } from '../image/resample.js';
+import { bilinearInside, halve, resize } from '../image/resample.js';
 import { fft2 } from './fft.js';
 import { tileFft } from './simd/fft.js';
 import { lumaBoxWasm } from './simd/luma.js';
@@ -264,14 +264,7 @@ function sampleCanonical(p: Plane, m: readonly [number, number, number, number, 
         valid[o] = 0;
         continue;
       }
-      const x0 = x | 0;
-      const y0 = y | 0;
-      const fx = x - x0;
-      const fy = y - y0;
-      const i = y0 * W + x0;
-      const t = s[i]! + (s[i + 1]! - s[i]!) * fx;
-      const bb = s[i + W]! + (s[i + W + 1]! - s[i + W]!) * fx;
-      out[o] = t + (bb - t) * fy;
+      out[o] = bilinearInside(s, W, x, y);
       valid[o] = 1;
       if (fv === w) fv = u;
       lv = u;

@@ -256,7 +256,7 @@ async function main(): Promise<void> {
         }
         ms.sort((a, b) => a - b);
         console.log(`\n| index (SIMULATED) | ${syn ? syn.info : 'none'} |`);
-        console.log(`| index loaded | ${loaded.pdq} PDQ rows, ${loaded.descriptors} descriptor rows in ${buildS.toFixed(1)} s; rss ${(process.memoryUsage().rss / 1e9).toFixed(1)} GB |`);
+        console.log(`| index loaded | ${loaded.pdq} PDQ rows, ${loaded.descriptors} descriptor rows (${loaded.descriptorsPerImage} per image at most) in ${buildS.toFixed(1)} s; rss ${(process.memoryUsage().rss / 1e9).toFixed(1)} GB |`);
         console.log(`| retrieval per leaked file (${ms.length} files) | mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(0)} ms, median ${ms[Math.floor(ms.length / 2)]!.toFixed(0)} ms, max ${ms[ms.length - 1]!.toFixed(0)} ms |`);
         console.log(`| retrieval stages, mean per file | ${Object.entries(stage).map(([k, v]) => `${k} ${(v / ms.length).toFixed(0)} ms`).join(', ')} |`);
         return;
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
       console.log('\n| measure | value |\n|---|---|');
       console.log(`| vault (real) | ${subjects} subjects, ${report.vault.images} images imported in ${importS.toFixed(1)} s |`);
       console.log(`| index (SIMULATED) | ${syn ? syn.info : 'none'} |`);
-      console.log(`| index loaded | ${loaded.pdq} PDQ rows, ${loaded.descriptors} descriptor rows in ${buildS.toFixed(1)} s; rss ${(mem.rss / 1e9).toFixed(1)} GB |`);
+      console.log(`| index loaded | ${loaded.pdq} PDQ rows, ${loaded.descriptors} descriptor rows (${loaded.descriptorsPerImage} per image at most) in ${buildS.toFixed(1)} s; rss ${(mem.rss / 1e9).toFixed(1)} GB |`);
       console.log(`| leaked files investigated | ${report.files.length} (+${report.skipped.length} skipped; the case's ${names.length} files, repeated) in ${invS.toFixed(1)} s |`);
       console.log(`| images/s | ${rate.toFixed(2)} |`);
       console.log(`| projected time for 1,000 leaked images | ${((1000 / rate) / 60).toFixed(1)} min (target ≤ 10 min) |`);

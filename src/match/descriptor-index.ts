@@ -118,12 +118,6 @@ export class DescriptorVoteIndex {
     return this.n - this.deadRows;
   }
 
-  /** Whether an image is indexed. */
-  has(imageId: string): boolean {
-    const o = this.ordinal.get(imageId);
-    return o !== undefined && this.alive[o] === 1;
-  }
-
   /**
    * Indexes an image's packed descriptors (32 bytes each, strongest first), at most `limit` of them, replacing what
    * was indexed for it. Call {@link rebuild} after a bulk load; single adds merge by themselves.
@@ -342,10 +336,5 @@ export class DescriptorVoteIndex {
     out.sort((a, b) => b.votes - a.votes || (a.imageId < b.imageId ? -1 : 1));
     if (out.length > limit) out.length = limit;
     return out;
-  }
-
-  /** Bytes held by the index's arrays. */
-  memoryBytes(): number {
-    return this.words.byteLength + this.img.byteLength + this.offsets.byteLength + this.rows.byteLength + this.sigs.byteLength + this.alive.byteLength * 19;
   }
 }

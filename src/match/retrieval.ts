@@ -316,6 +316,8 @@ export class ImageMatcher {
       tStage = now;
     };
     lap('pdq');
+    /** Near-exact PDQ copies (all found above: verification never adds a PDQ distance). */
+    const trustedCopies = [...found.values()].filter((c) => c.distance !== null && c.distance <= this.o.pdqTrustedDistance).map((c) => c.imageId);
     if (opts.explain) {
       opts.explain.ms = ms;
       opts.explain.pdq = [...found.values()].map((c) => ({ imageId: c.imageId, distance: c.distance!, variant: c.variant! })).sort((a, b) => a.distance - b.distance);
@@ -403,8 +405,7 @@ export class ImageMatcher {
       // with a clear winner — most of them — pays nothing for this.
       const inliers = [...verified.values()].sort((a, b) => b - a);
       const clear = (inliers[0] ?? 0) >= this.o.minInliers && (inliers[0] ?? 0) >= this.o.confidentRatio * (inliers[1] ?? 0);
-      const trusted = [...found.values()].some((c) => c.distance !== null && c.distance <= this.o.pdqTrustedDistance);
-      if (!clear && !trusted && this.o.verifyMore > 0) {
+      if (!clear && trustedCopies.length === 0 && this.o.verifyMore > 0) {
         await verifyBatch(ranked.slice(this.o.verifyTop, this.o.verifyTop + this.o.verifyMore).map((v) => v.imageId).filter((id) => !verified.has(id)));
       }
       // A mirrored copy PDQ missed (fine periodic textures such as brickwork alias differently once mirrored): when
@@ -456,7 +457,7 @@ export class ImageMatcher {
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
         // Another candidate that is a near-exact PDQ copy outranks any feature match: a look-alike of the same design
         // can gather hundreds of template inliers, and the trusted copy is not feature-verified to compare with.
-        const outranked = [...found.values()].some((o) => o.imageId !== c.imageId && o.distance !== null && o.distance <= this.o.pdqTrustedDistance);
+        const outranked = trustedCopies.some((id) => id !== c.imageId);
         if (outranked || c.inliers < this.o.confidentRatio * runnerUp) {
           if (opts.confidentOnly) continue;
           confident = false;

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { Raster } from '../image/decode.js';
-import { extractFeatures, matchFeatures } from './features.js';
+import { extractFeatures, fitSimilarity, matchFeatures } from './features.js';
 
 async function raster(bytes: Buffer): Promise<Raster> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -58,4 +58,26 @@ test('small and low-contrast images still give keypoints, and a half-size copy m
   assert.ok(stretched.count > plain.count * 1.5, `stretched ${stretched.count} vs ${plain.count}`);
   const m = await matchFeatures(up, await extractFeatures(await raster(png)));
   assert.ok(m.inliers >= 40 && m.homography, `inliers ${m.inliers}`);
+});
+
+test('a similarity fit recovers scale, rotation and shift among outliers, and finds no model in random matches', () => {
+  const rand = ((seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296))(7);
+  const a = 0.6 * Math.cos(0.1);
+  const b = 0.6 * Math.sin(0.1);
+  const src: number[] = [];
+  const dst: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    const x = rand() * 800;
+    const y = rand() * 600;
+    src.push(x, y);
+    if (i < 7) dst.push(a * x - b * y + 40 + rand() - 0.5, b * x + a * y - 25 + rand() - 0.5);
+    else dst.push(rand() * 500, rand() * 400);
+  }
+  const query = { width: 500, height: 400, count: 0, xy: new Float32Array(0), desc: new Uint8Array(0) };
+  const m = fitSimilarity({ src, dst, count: 12 }, query);
+  assert.equal(m.inliers, 7);
+  const H = m.homography!;
+  assert.ok(Math.abs(H[0]! - a) < 0.01 && Math.abs(H[3]! - b) < 0.01 && Math.abs(H[2]! - 40) < 2 && Math.abs(H[5]! + 25) < 2, JSON.stringify(H));
+  const noise = { src: src.map(() => rand() * 800), dst: dst.map(() => rand() * 500), count: 12 };
+  assert.ok(fitSimilarity(noise, query).inliers < 4);
 });

@@ -449,6 +449,96 @@ export async function fitHomography(p: PutativeMatches, query: Features, cand: F
   }
 }
 
+/**
+ * A similarity transform (scale, rotation, shift: 4 degrees of freedom) over putative matches, for candidates with
+ * too few correspondences for a homography (8 degrees of freedom fit 8 matches of anything). Copies made by resizing,
+ * cropping, rotating and framing are similarities, so a handful of consistent matches is already evidence. Every pair
+ * of matches proposes a model (all pairs up to 64 matches, deterministic); the best is refitted by least squares on its
+ * inliers. Returned as a homography (candidate → query) with the inlier count.
+ */
+export function fitSimilarity(p: PutativeMatches, query: Features): FeatureMatch {
+  const none: FeatureMatch = { matches: p.count, inliers: 0, homography: null, score: 0 };
+  const n = Math.min(p.count, 64);
+  if (n < 3) return none;
+  const { src, dst } = p;
+  const tol = Math.max(3, 0.006 * Math.max(query.width, query.height));
+  const inliersOf = (a: number, b: number, tx: number, ty: number, mark?: Uint8Array): number => {
+    let c = 0;
+    for (let i = 0; i < p.count; i++) {
+      const ex = a * src[2 * i]! - b * src[2 * i + 1]! + tx - dst[2 * i]!;
+      const ey = b * src[2 * i]! + a * src[2 * i + 1]! + ty - dst[2 * i + 1]!;
+      const ok = ex * ex + ey * ey <= tol * tol;
+      if (ok) c++;
+      if (mark) mark[i] = ok ? 1 : 0;
+    }
+    return c;
+  };
+  let best = { n: 0, a: 0, b: 0, tx: 0, ty: 0 };
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const sx = src[2 * j]! - src[2 * i]!;
+      const sy = src[2 * j + 1]! - src[2 * i + 1]!;
+      const len2 = sx * sx + sy * sy;
+      if (len2 < 100) continue; // points too close to fix a scale and an angle
+      const dx = dst[2 * j]! - dst[2 * i]!;
+      const dy = dst[2 * j + 1]! - dst[2 * i + 1]!;
+      const a = (sx * dx + sy * dy) / len2;
+      const b = (sx * dy - sy * dx) / len2;
+      const scale = Math.hypot(a, b);
+      if (scale < 0.05 || scale > 20) continue;
+      const tx = dst[2 * i]! - (a * src[2 * i]! - b * src[2 * i + 1]!);
+      const ty = dst[2 * i + 1]! - (b * src[2 * i]! + a * src[2 * i + 1]!);
+      const c = inliersOf(a, b, tx, ty);
+      if (c > best.n) best = { n: c, a, b, tx, ty };
+    }
+  }
+  if (best.n < 3) return none;
+  // Least squares over the inliers (closed form for a similarity), then recount.
+  const mark = new Uint8Array(p.count);
+  inliersOf(best.a, best.b, best.tx, best.ty, mark);
+  let k = 0;
+  let mx = 0;
+  let my = 0;
+  let ux = 0;
+  let uy = 0;
+  for (let i = 0; i < p.count; i++) {
+    if (!mark[i]) continue;
+    k++;
+    mx += src[2 * i]!;
+    my += src[2 * i + 1]!;
+    ux += dst[2 * i]!;
+    uy += dst[2 * i + 1]!;
+  }
+  mx /= k;
+  my /= k;
+  ux /= k;
+  uy /= k;
+  let sxx = 0;
+  let sab = 0;
+  let sba = 0;
+  for (let i = 0; i < p.count; i++) {
+    if (!mark[i]) continue;
+    const x = src[2 * i]! - mx;
+    const y = src[2 * i + 1]! - my;
+    const u = dst[2 * i]! - ux;
+    const v = dst[2 * i + 1]! - uy;
+    sxx += x * x + y * y;
+    sab += x * u + y * v;
+    sba += x * v - y * u;
+  }
+  let { a, b, tx, ty } = best;
+  if (sxx > 0) {
+    a = sab / sxx;
+    b = sba / sxx;
+    tx = ux - (a * mx - b * my);
+    ty = uy - (b * mx + a * my);
+  }
+  const refit = inliersOf(a, b, tx, ty);
+  if (refit < best.n) ({ a, b, tx, ty } = best);
+  const inliers = Math.max(refit, best.n);
+  return { matches: p.count, inliers, homography: [a, -b, tx, b, a, ty, 0, 0, 1], score: Math.min(1, inliers / 40) };
+}
+
 /** Rejects degenerate homographies: the candidate's corners must map to a convex, non-mirrored, sane-sized quad. */
 function plausible(h: number[], cand: Features): boolean {
   const pts: [number, number][] = [

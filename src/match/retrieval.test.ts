@@ -98,7 +98,7 @@ test('retrieval: PDQ for re-encodes and mirrors, features for crop+rotation, not
   const unrelated = await m.match(await raster(await doc(99)));
   assert.deepEqual(unrelated, []);
 
-  assert.equal(m.remove(['img-4']), 1, 'one PDQ row (descriptors are one packed blob)');
+  assert.equal(m.remove(['img-4']), 2, 'the PDQ and canonical PDQ rows (descriptors are one packed blob)');
   assert.ok(!store.descriptorImages('orb-desc-v2').has('img-4'));
   assert.ok(!(await m.match(await raster(cropped))).some((c) => c.imageId === 'img-4'));
 });
@@ -132,10 +132,36 @@ test('index rebuild: images hashed by an older feature algorithm are not up to d
   // What an orb-v1 ingest stored: PDQ, v1 descriptor rows and a v1 features blob.
   store.put({ imageId: 'old', kind: 'id_front', hashes: [{ algo: 'pdq-v1', hash: new Uint8Array(32), quality: 100 }, { algo: 'orb-desc-v1', hash: new Uint8Array(32), quality: 0 }], features: { algo: 'orb-v1', data: new Uint8Array(16) } });
   assert.deepEqual([...m.upToDate()], ['new']);
+  // Nor is one without the canonical-rendition PDQ (added later): rebuild computes it.
+  assert.deepEqual([...new ImageMatcher(store, { features: false }).upToDate()].sort(), ['new']);
+  store.put({ imageId: 'old', kind: 'id_front', hashes: [{ algo: 'pdq-v1', hash: new Uint8Array(32), quality: 100 }, { algo: 'pdq-c128-v1', hash: new Uint8Array(32), quality: 100 }] });
   assert.deepEqual([...new ImageMatcher(store, { features: false }).upToDate()].sort(), ['new', 'old']);
   // Old descriptor rows are not loaded into the index.
   let stored = 0;
   store.scanDescriptors('orb-desc-v2', (_id, _kind, data) => (stored += data.length / 32));
   assert.ok(stored > 0);
   assert.equal(new ImageMatcher(store).load().descriptors, stored);
+});
+
+test('retrieval: a halved copy of a small text image is found by the canonical-rendition PDQ, and erased with it', async () => {
+  const store = new SqliteHashStore(new Database(':memory:'));
+  store.migrate();
+  const m = new ImageMatcher(store, { features: false });
+  const lines = ['Region-based segmentation', 'Let us first determine markers of the coins and the', 'background. These markers are pixels that we can label', 'unambiguously as either object or background. Here,', 'the markers are found at the two extreme parts of the'];
+  const text = (seed: number): Promise<Buffer> =>
+    sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="384" height="191"><rect width="384" height="191" fill="#f4f4f4"/>${lines.map((l, i) => `<text x="6" y="${22 + i * 18}" font-size="${i ? 12 : 18}" font-family="DejaVu Sans" fill="#222">${i === 2 ? `${l} ${seed}` : l}</text>`).join('')}</svg>`)).png().toBuffer();
+  const src = await text(1);
+  await m.ingest('doc', 'other', await raster(src));
+  for (const s of [2, 3, 4]) await m.ingest(`other-${s}`, 'other', await raster(await doc(s)));
+  const reloaded = new ImageMatcher(store, { features: false });
+  reloaded.load();
+  const halved = await raster(await sharp(src).resize(192).jpeg({ quality: 90 }).toBuffer());
+  const hits = await reloaded.match(halved);
+  // The reference PDQ of this copy is beyond the radius (checked: with the canonical search off it is not found).
+  assert.equal(hits[0]?.imageId, 'doc', JSON.stringify(hits));
+  assert.ok(hits[0]!.distance! <= 16);
+  assert.ok(!hits.some((h) => h.imageId.startsWith('other-')));
+  reloaded.remove(['doc']);
+  assert.deepEqual(await reloaded.match(halved), []);
+  assert.deepEqual(await new ImageMatcher(store, { features: false }).match(halved), []);
 });

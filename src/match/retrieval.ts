@@ -7,8 +7,9 @@
  * Only hashes and features are needed: the vault is never decrypted to search it.
  */
 import type { Raster } from '../image/decode.js';
-import { createPdqHasher } from '../hash/pdq.js';
-import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, fitHomography, matchFeatures, putativeMatches, serializeFeatures, type FeatureMatch, type Features, type PutativeMatches } from '../hash/features.js';
+import { createPdqHasher, pdqDihedral } from '../hash/pdq.js';
+import { PDQ_CANONICAL_ALGO, areaDownsample, pdqCanonical } from '../hash/pdq-canonical.js';
+import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, fitHomography, fitSimilarity, matchFeatures, putativeMatches, serializeFeatures, type FeatureMatch, type Features, type PutativeMatches } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
 import { MihIndex } from './mih.js';
 import { DescriptorVoteIndex, type VoteStats } from './descriptor-index.js';
@@ -39,8 +40,16 @@ export interface MatcherOptions {
   verifyMore?: number;
   /** Inliers needed to accept a feature match (default 16). */
   minInliers?: number;
+  /**
+   * Weak evidence, used only when no candidate reaches `minInliers`: a homography with this many inliers and
+   * `distinctRatio` × every other candidate's (default 10), or a similarity fit with 4 on the image that dominates
+   * the descriptor vote. Such a candidate is handed on as a runner-up (`confident: false`), never as a match.
+   */
+  weakInliers?: number;
   /** PDQ hits at or below this distance are accepted without feature verification (default 10). */
   pdqTrustedDistance?: number;
+  /** Search radius of the canonical 128 px rendition's PDQ (default 16; see src/hash/pdq-canonical.ts). */
+  canonicalRadius?: number;
   /**
    * Image kinds made from a shared template (default id_front, id_back, proof_of_address): two people's documents of
    * one issuer sit 24–60 PDQ bits apart, so for these a PDQ hit beyond `pdqTrustedDistance` needs features. Other
@@ -133,17 +142,24 @@ const DEFAULT_QUERY_PASSES: { workSide: number; maxFeatures: number; clahe?: num
   { workSide: 1200, maxFeatures: 900, maxUpscale: 1 },
 ];
 
+/** Inliers of a similarity fit that make the dominant vote winner a runner-up when nothing else verified. */
+const WEAK_SIMILARITY_INLIERS = 4;
+
 const VARIANTS = ['original', 'rotate90', 'rotate180', 'rotate270', 'flipX', 'flipY', 'flipPlus1', 'flipMinus1'];
 
 /** PDQ + features for one image, ready to store. */
 export interface ComputedHashes {
   pdq: { hash: Uint8Array; quality: number };
+  /** PDQ of the canonical 128 px rendition (absent in hashes computed before it existed). */
+  pdqCanonical?: { hash: Uint8Array; quality: number };
   features: Features | null;
 }
 
 /** The in-memory indexes over a {@link HashStore}, with ingest, delete and search. */
 export class ImageMatcher {
   private pdqIndex = new MihIndex();
+  /** Canonical-rendition PDQ (see src/hash/pdq-canonical.ts), searched at `canonicalRadius`. */
+  private canonicalIndex = new MihIndex();
   private descIndex = new DescriptorVoteIndex();
   private readonly hasher = createPdqHasher();
   private readonly featureCache = new Map<string, Features | null>();
@@ -164,7 +180,9 @@ export class ImageMatcher {
       verifyTop: opts.verifyTop ?? 10,
       verifyMore: opts.verifyMore ?? 20,
       minInliers: opts.minInliers ?? 16,
+      weakInliers: opts.weakInliers ?? 10,
       pdqTrustedDistance: opts.pdqTrustedDistance ?? 10,
+      canonicalRadius: opts.canonicalRadius ?? 16,
       templateKinds: opts.templateKinds ?? ['id_front', 'id_back', 'proof_of_address'],
       distinctRatio: opts.distinctRatio ?? 2,
       confidentRatio: opts.confidentRatio ?? 3,
@@ -182,6 +200,7 @@ export class ImageMatcher {
   load(): { pdq: number; descriptors: number; descriptorsPerImage: number; ms: number } {
     const t = performance.now();
     this.pdqIndex = new MihIndex();
+    this.canonicalIndex = new MihIndex();
     this.descIndex = new DescriptorVoteIndex();
     this.rowImage.clear();
     this.imageRows.clear();
@@ -193,6 +212,10 @@ export class ImageMatcher {
       this.pdqIndex.addMany(rows, hashes);
       info(rows, images);
     });
+    this.store.scan(PDQ_CANONICAL_ALGO, (rows, hashes, images) => {
+      this.canonicalIndex.addMany(rows, hashes);
+      info(rows, images);
+    });
     let perImage = 0;
     if (this.o.features) {
       perImage = this.descriptorBudget(this.store.descriptorImages(ORB_DESC_ALGO).size);
@@ -202,6 +225,7 @@ export class ImageMatcher {
       this.descIndex.rebuild();
     }
     this.pdqIndex.rebuild();
+    this.canonicalIndex.rebuild();
     return { pdq, descriptors: this.descIndex.size, descriptorsPerImage: perImage, ms: performance.now() - t };
   }
 
@@ -211,7 +235,8 @@ export class ImageMatcher {
    * other images are re-hashed.
    */
   upToDate(): Set<string> {
-    const pdq = this.store.hashedImages(PDQ_ALGO);
+    const canonical = this.store.hashedImages(PDQ_CANONICAL_ALGO);
+    const pdq = new Set([...this.store.hashedImages(PDQ_ALGO)].filter((id) => canonical.has(id)));
     if (!this.o.features) return pdq;
     const desc = this.store.descriptorImages(ORB_DESC_ALGO);
     const feats = this.store.featureImages?.(FEATURES_ALGO) ?? desc;
@@ -227,7 +252,7 @@ export class ImageMatcher {
   async compute(r: Raster): Promise<ComputedHashes> {
     const pdq = this.hasher.hash(r);
     const features = this.o.features ? await extractFeatures(r) : null;
-    return { pdq, features };
+    return { pdq, pdqCanonical: pdqCanonical(r), features };
   }
 
   /** Hashes an image at ingest and stores + indexes it (replacing anything stored for that image id). */
@@ -242,15 +267,22 @@ export class ImageMatcher {
     const n = c.features ? Math.min(this.o.indexedDescriptors, c.features.count) : 0;
     const packed = n > 0 ? c.features!.desc.slice(0, n * 32) : null;
     this.removeFromIndexes(imageId);
-    const [row] = this.store.put({
+    const [row, canonicalRow] = this.store.put({
       imageId,
       kind,
-      hashes: [{ algo: PDQ_ALGO, hash: c.pdq.hash, quality: c.pdq.quality }],
+      hashes: [
+        { algo: PDQ_ALGO, hash: c.pdq.hash, quality: c.pdq.quality },
+        ...(c.pdqCanonical ? [{ algo: PDQ_CANONICAL_ALGO, hash: c.pdqCanonical.hash, quality: c.pdqCanonical.quality }] : []),
+      ],
       features: c.features ? { algo: FEATURES_ALGO, data: serializeFeatures(c.features) } : null,
       descriptors: packed ? { algo: ORB_DESC_ALGO, data: packed } : null,
     });
     this.track(row!, { imageId, kind });
     this.pdqIndex.add(row!, c.pdq.hash);
+    if (canonicalRow !== undefined && c.pdqCanonical) {
+      this.track(canonicalRow, { imageId, kind });
+      this.canonicalIndex.add(canonicalRow, c.pdqCanonical.hash);
+    }
     if (packed && this.o.features) this.descIndex.addImage(imageId, kind, packed, this.descriptorBudget(this.descIndex.images + 1));
     this.featureCache.set(imageId, c.features);
   }
@@ -265,6 +297,7 @@ export class ImageMatcher {
   private removeFromIndexes(imageId: string): void {
     const rows = new Set(this.imageRows.get(imageId) ?? []);
     this.pdqIndex.removeKeys(rows);
+    this.canonicalIndex.removeKeys(rows);
     this.descIndex.removeImage(imageId);
     for (const row of rows) this.rowImage.delete(row);
     this.imageRows.delete(imageId);
@@ -309,6 +342,20 @@ export class ImageMatcher {
         found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v] ?? 'flipX', inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
       }
     });
+    // The canonical 128 px rendition's PDQ, at a near-exact radius: recovers resized copies of small, finely detailed
+    // images whose reference hash moved far (bench:recall: a text screenshot halved moved 64 bits, 10 here). No
+    // unrelated pair came within 20 bits there, cards of one issuer included.
+    if (this.canonicalIndex.size > 0) {
+      pdqDihedral(areaDownsample(r)).hashes.forEach((h, v) => {
+        for (const hit of this.canonicalIndex.search(h, { radius: this.o.canonicalRadius })) {
+          const img = this.rowImage.get(hit.key);
+          if (!img || !kindOk(img.kind)) continue;
+          const prev = found.get(img.imageId);
+          if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
+          found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
+        }
+      });
+    }
     const ms = { pdq: 0, extract: 0, vote: 0, verify: 0 };
     const lap = (k: keyof typeof ms): void => {
       const now = performance.now();
@@ -328,6 +375,8 @@ export class ImageMatcher {
     let qf: Features | null = null;
     /** Inliers of every candidate verified geometrically (0 when no homography), accepted or not. */
     const verified = new Map<string, number>();
+    /** Candidates accepted on weak evidence only (see `weakInliers`): runner-ups, never confident. */
+    const weak = new Set<string>();
     if (this.o.features && this.descIndex.size > 0) {
       const passes: Features[] = [];
       for (const p of this.o.queryPasses) passes.push(await extractFeatures(r, p));
@@ -361,10 +410,17 @@ export class ImageMatcher {
         }
         return mf;
       };
-      const accept = (id: string, m: FeatureMatch): void => {
+      /** Homographies short of `minInliers` but with `weakInliers`: the fallback when nothing else verifies. */
+      const weakMatches = new Map<string, FeatureMatch>();
+      const accept = (id: string, m: FeatureMatch, asWeak = false): void => {
         verified.set(id, m.homography ? m.inliers : 0);
         opts.explain?.verified.push({ imageId: id, matches: m.matches, inliers: m.homography ? m.inliers : 0 });
-        if (m.inliers < this.o.minInliers || !m.homography) return;
+        if (!m.homography) return;
+        if (m.inliers < this.o.minInliers && !asWeak) {
+          if (m.inliers >= this.o.weakInliers) weakMatches.set(id, m);
+          return;
+        }
+        if (asWeak) weak.add(id);
         const prev = found.get(id);
         const kind = prev?.kind ?? this.kindOf(id);
         found.set(id, { imageId: id, kind, distance: prev?.distance ?? null, variant: prev?.variant ?? null, inliers: m.inliers, homography: m.homography, score: 0, method: prev ? 'pdq+features' : 'features', confident: false });
@@ -433,6 +489,29 @@ export class ImageMatcher {
         if (cf) {
           verified.delete(top1.imageId);
           accept(top1.imageId, await mirrored(cf));
+          anyVerified = (verified.get(top1.imageId) ?? 0) >= this.o.minInliers;
+        }
+      }
+      // Weak evidence when nothing verified: flat or noise-textured photos (a blob under a microscope, a blurred
+      // object) keep too few stable corners for a homography, and quarter crops of drawn faces share most corners with
+      // other faces. Handed on as a runner-up, for the investigation to confirm or reject on the decrypted original.
+      if (!anyVerified) {
+        const best = [...weakMatches].sort((a, b) => b[1].inliers - a[1].inliers || (a[0] < b[0] ? -1 : 1));
+        const second = Math.max(0, ...[...verified].filter(([id]) => id !== best[0]?.[0]).map(([, n]) => n));
+        if (best[0] && best[0][1].inliers >= this.o.distinctRatio * second) {
+          accept(best[0][0], best[0][1], true);
+        } else if (dominant && top1.voters >= 6 && !found.has(top1.imageId)) {
+          // The vote alone is strong here (every voter is a descriptor within the radius of this image's and of few
+          // others'); a similarity (4 degrees of freedom, what resizing, cropping, rotating and framing make) over all
+          // query passes checks that the matches also agree in geometry. Two matches fix a similarity; each further
+          // unrelated match lands within the tolerance (≥ 3 px) by chance with p ≈ π·tol²/area ≈ 1e-4 on an 800 px
+          // image, so two more agreeing (4 inliers) is already far beyond chance among a few dozen pairs.
+          const cf = this.features(top1.imageId);
+          const m = cf ? fitSimilarity(putativeMatches(voting, cf), voting) : null;
+          if (m?.homography && m.inliers >= WEAK_SIMILARITY_INLIERS) {
+            verified.delete(top1.imageId);
+            accept(top1.imageId, m, true);
+          }
         }
       }
       lap('verify');
@@ -452,7 +531,12 @@ export class ImageMatcher {
       if (c.inliers === null && !pdqOk) continue;
       let confident = true;
       let featScore = c.inliers === null ? 0 : Math.min(1, c.inliers / 40);
-      if (c.inliers !== null && !pdqOk) {
+      if (weak.has(c.imageId) && !pdqOk) {
+        if (opts.confidentOnly) continue;
+        confident = false;
+        featScore *= 0.5;
+      }
+      if (c.inliers !== null && !pdqOk && confident) {
         let runnerUp = 0;
         for (const [id, n] of verified) if (id !== c.imageId && n > runnerUp) runnerUp = n;
         // Another candidate that is a near-exact PDQ copy outranks any feature match: a look-alike of the same design

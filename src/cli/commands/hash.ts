@@ -6,6 +6,7 @@ import { toHex } from '../../hash/hasher.js';
 import { DIHEDRAL_NAMES, pdqDihedral } from '../../hash/pdq.js';
 import { extractFeatures } from '../../hash/features.js';
 import { PDQ_ALGO } from '../../match/retrieval.js';
+import { pdqCanonical } from '../../hash/pdq-canonical.js';
 import { withVault } from '../open.js';
 import { action, configFor, output } from '../shell.js';
 
@@ -30,14 +31,14 @@ function intOption(name: string, value: string | undefined, lo: number, hi: numb
 export function registerHashCommands(program: Command): void {
   program
     .command('hash <image>')
-    .description('perceptual hashes of an image: PDQ (256-bit, hex) with its quality, the 8 dihedral variants, and the local-feature count')
+    .description('perceptual hashes of an image: PDQ (256-bit, hex) with its quality, the 8 dihedral variants, the PDQ of its canonical 128 px rendition, and the local-feature count')
     .option('--features', 'also extract ORB local features and report how many were found')
     .action(action(async (image: string, opts: { features?: boolean }, cmd: Command) => {
       const r = await readImageFile(image, configFor(cmd).maxPixels);
       const { hashes, quality } = pdqDihedral(r);
       const dihedral = Object.fromEntries(DIHEDRAL_NAMES.map((n, i) => [n, toHex(hashes[i]!)]));
       const features = opts.features ? (await extractFeatures(r)).count : undefined;
-      const value = { pdq: dihedral.original, quality, algo: PDQ_ALGO, width: r.width, height: r.height, dihedral, ...(features !== undefined ? { features } : {}) };
+      const value = { pdq: dihedral.original, quality, algo: PDQ_ALGO, width: r.width, height: r.height, dihedral, pdq_canonical: toHex(pdqCanonical(r).hash), ...(features !== undefined ? { features } : {}) };
       output(cmd, value, () => `${value.pdq}  quality=${quality}${quality < 50 ? ' (low: flat or tiny image, PDQ is unreliable)' : ''}${features !== undefined ? `  features=${features}` : ''}`);
     }));
 

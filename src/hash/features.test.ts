@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { Raster } from '../image/decode.js';
-import { extractFeatures, fitSimilarity, matchFeatures } from './features.js';
+import { extractFeatures, fitSimilarity, matchFeatures, nearestTwoJs, type Features } from './features.js';
+import { nearestTwo } from './simd/hamming.js';
 
 async function raster(bytes: Buffer): Promise<Raster> {
   const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -80,4 +81,24 @@ test('a similarity fit recovers scale, rotation and shift among outliers, and fi
   assert.ok(Math.abs(H[0]! - a) < 0.01 && Math.abs(H[3]! - b) < 0.01 && Math.abs(H[2]! - 40) < 2 && Math.abs(H[5]! + 25) < 2, JSON.stringify(H));
   const noise = { src: src.map(() => rand() * 800), dst: dst.map(() => rand() * 500), count: 12 };
   assert.ok(fitSimilarity(noise, query).inliers < 4);
+});
+
+test('the WebAssembly nearest-two scan gives the JS loop’s distances, ties and indices', () => {
+  const rand = ((seed: number) => () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296))(11);
+  const feats = (n: number, base?: Uint8Array): Features => {
+    const desc = new Uint8Array(n * 32);
+    for (let i = 0; i < desc.length; i++) desc[i] = Math.floor(rand() * 256);
+    // Near-copies and exact duplicates of the base set: small distances and ties between candidates.
+    if (base) for (let i = 0; i < n / 2; i++) {
+      desc.set(base.subarray((i % (base.length / 32)) * 32, (i % (base.length / 32)) * 32 + 32), i * 32);
+      if (i % 3 === 1) desc[i * 32 + (i % 32)]! ^= 1 << (i % 8);
+    }
+    return { width: 100, height: 100, count: n, xy: new Float32Array(n * 2), desc };
+  };
+  const q = feats(97);
+  const c = feats(203, q.desc);
+  const wasm = nearestTwo(q.desc, q.count, c.desc, c.count);
+  assert.ok(wasm, 'WebAssembly SIMD is available on Node 20');
+  assert.deepEqual([...wasm!], [...nearestTwoJs(q, c)]);
+  assert.deepEqual([...nearestTwo(q.desc, q.count, c.desc, 0)!].slice(0, 3), [257, 257, -1]);
 });

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { TracemarkError, invalidArgument } from '../core/errors.js';
 import type { Raster } from '../image/decode.js';
 import { popcount32 } from './hasher.js';
+import { nearestTwo } from './simd/hamming.js';
 
 /**
  * Versioned id stored with serialised features; bump when extraction changes. v2: small images are upsampled to the
@@ -382,14 +383,38 @@ export function putativeMatches(query: Features, cand: Features, opts: MatchOpti
   if (query.count < 8 || cand.count < 8) return { src: [], dst: [], count: 0 };
   const ratio = opts.ratio ?? 0.8;
   const maxD = opts.maxDistance ?? 64;
-  const qw = descWords(query);
-  const cw = descWords(cand);
   const src: number[] = [];
   const dst: number[] = [];
   const usedCand = new Int32Array(cand.count).fill(-1);
   const pairs: [number, number, number][] = [];
+  const near = nearestTwo(query.desc, query.count, cand.desc, cand.count) ?? nearestTwoJs(query, cand);
   for (let i = 0; i < query.count; i++) {
     if (opts.ignoreQuery?.[i]) continue;
+    const best = near[3 * i]!;
+    const second = near[3 * i + 1]!;
+    const bj = near[3 * i + 2]!;
+    if (bj >= 0 && best <= maxD && best < ratio * second) pairs.push([i, bj, best]);
+  }
+  // One query point per candidate point (keep the closest), so a repeated texture cannot stack votes.
+  pairs.sort((a, b) => a[2] - b[2]);
+  for (const [i, j] of pairs) {
+    if (usedCand[j] !== -1) continue;
+    usedCand[j] = i;
+    src.push(cand.xy[2 * j]!, cand.xy[2 * j + 1]!);
+    dst.push(query.xy[2 * i]!, query.xy[2 * i + 1]!);
+  }
+  return { src, dst, count: src.length / 2 };
+}
+
+/**
+ * For each query descriptor: the best and second-best Hamming distance over the candidate's descriptors and the best's
+ * index, as triples (the JS twin of the WebAssembly kernel in hash/simd/hamming.ts, used where WebAssembly SIMD is not).
+ */
+export function nearestTwoJs(query: Features, cand: Features): Int32Array {
+  const qw = descWords(query);
+  const cw = descWords(cand);
+  const out = new Int32Array(query.count * 3);
+  for (let i = 0; i < query.count; i++) {
     let best = 257;
     let second = 257;
     let bj = -1;
@@ -405,17 +430,11 @@ export function putativeMatches(query: Features, cand: Features, opts: MatchOpti
         bj = j;
       } else if (d < second) second = d;
     }
-    if (bj >= 0 && best <= maxD && best < ratio * second) pairs.push([i, bj, best]);
+    out[3 * i] = best;
+    out[3 * i + 1] = second;
+    out[3 * i + 2] = bj;
   }
-  // One query point per candidate point (keep the closest), so a repeated texture cannot stack votes.
-  pairs.sort((a, b) => a[2] - b[2]);
-  for (const [i, j] of pairs) {
-    if (usedCand[j] !== -1) continue;
-    usedCand[j] = i;
-    src.push(cand.xy[2 * j]!, cand.xy[2 * j + 1]!);
-    dst.push(query.xy[2 * i]!, query.xy[2 * i + 1]!);
-  }
-  return { src, dst, count: src.length / 2 };
+  return out;
 }
 
 /** The expensive half of {@link matchFeatures}: a RANSAC homography over putative matches (none below 8). */

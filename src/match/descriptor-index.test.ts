@@ -1,7 +1,7 @@
 /** Descriptor vote index: equal to a brute-force tally of the same rule; template descriptors drop out; deletes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DescriptorVoteIndex, type ImageVote } from './descriptor-index.js';
+import { DescriptorVoteIndex, SIGNATURE_SLACK, type ImageVote } from './descriptor-index.js';
 
 /** Deterministic generator (tests must be reproducible). */
 function rng(seed: number): () => number {
@@ -51,7 +51,7 @@ function bruteVote(images: Map<string, { kind: string; desc: Uint8Array }>, quer
           const sc = (c + 1) % 16;
           let sigDiff = 0;
           for (let x = ((query[q * 32 + 2 * sc]! << 8) | query[q * 32 + 2 * sc + 1]!) ^ ((im.desc[i * 32 + 2 * sc]! << 8) | im.desc[i * 32 + 2 * sc + 1]!); x; x &= x - 1) sigDiff++;
-          chunk = query[q * 32 + 2 * c] === im.desc[i * 32 + 2 * c] && query[q * 32 + 2 * c + 1] === im.desc[i * 32 + 2 * c + 1] && sigDiff <= 5;
+          chunk = query[q * 32 + 2 * c] === im.desc[i * 32 + 2 * c] && query[q * 32 + 2 * c + 1] === im.desc[i * 32 + 2 * c + 1] && sigDiff <= SIGNATURE_SLACK;
         }
         if (chunk && dist(query, q, im.desc, i) <= radius) {
           hit.push(id);

@@ -6,7 +6,7 @@
  */
 import { fft2, tables } from '../fft.js';
 import { FFT_WASM_BASE64 } from './fft-wasm.js';
-import { loadKernels } from './wasm.js';
+import { loadKernels } from '../../core/wasm.js';
 
 
 interface Kernels {

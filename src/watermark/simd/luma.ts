@@ -6,7 +6,7 @@
  */
 import type { Pixels, Plane } from '../../image/planes.js';
 import { LUMA_WASM_BASE64 } from './luma-wasm.js';
-import { loadKernels } from './wasm.js';
+import { loadKernels } from '../../core/wasm.js';
 
 
 interface Kernels {

@@ -6,7 +6,7 @@
  */
 import { bilinearTaps } from '../../image/resample.js';
 import { RESIDUAL_WASM_BASE64 } from './residual-wasm.js';
-import { compileModule, instantiate as instantiateModule, type WasmMemory } from './wasm.js';
+import { compileModule, instantiate as instantiateModule, type WasmMemory } from '../../core/wasm.js';
 
 
 interface Kernels {

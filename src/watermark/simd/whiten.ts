@@ -7,7 +7,7 @@
  */
 import type { Plane } from '../../image/planes.js';
 import { WHITEN_WASM_BASE64 } from './whiten-wasm.js';
-import { loadKernels, type WasmMemory } from './wasm.js';
+import { loadKernels, type WasmMemory } from '../../core/wasm.js';
 
 
 interface Kernels {

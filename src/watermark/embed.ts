@@ -85,16 +85,24 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
   const chipFull = (CHIP * img.width) / w;
   const g = Math.min(1, 9 / (chipFull * chipFull));
   const wc = Math.min(1, 16 / (k * k)); // coarse (5 working px) variance counts only where that is near SSIM's window
+  let sdSum = 0;
+  const sdArr = new Float32Array(w * h);
+  let capped = 0;
   for (let i = 0; i < w * h; i++) {
     const coarse = Math.max(0, m2[i]! - m1[i]!) * 2; // ×2: the 3×3-mean residual holds about half the local variance
     const fine = fw[i]!;
     const varLoc = fine * fine + wc * coarse;
     // 0.64: mean square of the bilinearly upsampled ±1 chip pattern.
     const a = Math.sqrt((MASK.ssimLoss * (2 * varLoc + C2)) / (0.64 * g));
+    sdSum += Math.sqrt(varLoc);
+    sdArr[i] = Math.sqrt(varLoc);
+    if (a > MASK.max) capped++;
     // Near black, SSIM's luminance term is sensitive and clipping at 0 would rectify the mark: fade it out there.
     const dark = Math.min(1, (lw.data[i]! + 2) / 24);
     amp[i] = Math.max(MASK.min, Math.min(MASK.max, a)) * dark;
   }
+  if (process.env.WMDBG) { const so = Float32Array.from(sdArr).sort(); const q = (f: number) => so[Math.floor(f * (so.length - 1))]!.toFixed(1); let f6 = 0; for (const v of sdArr) if (v > 6) f6++; console.error(`q25 ${q(0.25)} med ${q(0.5)} q75 ${q(0.75)} f6 ${(f6 / sdArr.length).toFixed(2)}`); }
+  if (process.env.WMDBG) console.error(`tex sd ${(sdSum / (w * h)).toFixed(2)} capped ${(capped / (w * h)).toFixed(3)} g ${g.toFixed(3)} k ${k}`);
   const ampS = boxMean({ width: w, height: h, data: amp }, 1);
   const res = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {

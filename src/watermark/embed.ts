@@ -123,21 +123,20 @@ export function workingResidual(img: Pixels, chips: Float32Array, strength: numb
   const wc = Math.min(1, 16 / (k * k)); // coarse (5 working px) variance counts only where that is near SSIM's window
   // Pass 1: local activity (standard deviation, grey levels) per working pixel and its histogram, for the image's
   // texture measure (see TEXTURE).
-  const sdLoc = new Float32Array(w * h);
+  const varLoc = new Float64Array(w * h);
   const hist = new Uint32Array(TEXTURE.bins);
   for (let i = 0; i < w * h; i++) {
     const coarse = Math.max(0, m2[i]! - m1[i]!) * 2; // ×2: the 3×3-mean residual holds about half the local variance
     const fine = fw[i]!;
-    const sd = Math.sqrt(fine * fine + wc * coarse);
-    sdLoc[i] = sd;
-    hist[Math.min(TEXTURE.bins - 1, (sd / TEXTURE.binWidth) | 0)]!++;
+    const v = fine * fine + wc * coarse;
+    varLoc[i] = v;
+    hist[Math.min(TEXTURE.bins - 1, (Math.sqrt(v) / TEXTURE.binWidth) | 0)]!++;
   }
   const tau = textureWeight(hist, w * h);
   const ampMax = MASK.max + tau * (MASK.maxTexture - MASK.max);
   for (let i = 0; i < w * h; i++) {
-    const sd = sdLoc[i]!;
     // 0.64: mean square of the bilinearly upsampled ±1 chip pattern.
-    const a = Math.sqrt((MASK.ssimLoss * (2 * sd * sd + C2)) / (0.64 * g));
+    const a = Math.sqrt((MASK.ssimLoss * (2 * varLoc[i]! + C2)) / (0.64 * g));
     // Near black, SSIM's luminance term is sensitive and clipping at 0 would rectify the mark: fade it out there.
     const dark = Math.min(1, (lw.data[i]! + 2) / 24);
     amp[i] = Math.max(MASK.min, Math.min(ampMax, a)) * dark;

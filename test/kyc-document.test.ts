@@ -12,6 +12,9 @@ import { mrzLines } from './fixtures/synth/card.js';
 import { decodeImage } from '../src/image/decode.js';
 import { readMrz, closeMrzOcr, DEFAULT_TESSDATA } from '../src/document/mrz-ocr.js';
 import { crossCheck } from '../src/document/crosscheck.js';
+import { mrzDocumentNumber, rectifyOnto } from '../src/investigate/investigate-service.js';
+import { warpPlane, type Mat3 } from '../src/image/homography.js';
+import { lumaBlocks } from '../src/image/planes.js';
 
 const model = existsSync(join(DEFAULT_TESSDATA, 'ocrb_int.traineddata'));
 const skip = !model && 'OCR-B model not installed in vendor/tessdata (run `node scripts/install-ocr-model.mjs`)';
@@ -55,4 +58,31 @@ test('a card whose MRZ date of birth was altered is read but does not validate',
   assert.ok(r.mrz);
   assert.equal(r.mrz.valid, false);
   assert.ok(r.mrz.invalidFields.includes('birthDateCheckDigit'), r.mrz.invalidFields.join(','));
+});
+
+test('a card photographed at an angle is rectified onto its original frame and its MRZ read (investigation cross-check)', { skip, timeout: 60_000 }, async () => {
+  const p = personOfType('id_card', 300);
+  const original = await card(p);
+  const a = (7 * Math.PI) / 180;
+  // Original → copy: scale 1.2, rotation 7°, a shift and a little perspective (a phone held slightly off-axis).
+  const H: Mat3 = [1.2 * Math.cos(a), -1.2 * Math.sin(a), 160, 1.2 * Math.sin(a), 1.2 * Math.cos(a), 40, 1e-5, -1e-5, 1];
+  const W = Math.round(original.width * 1.5) + 200;
+  const Hh = Math.round(original.height * 1.6) + 150;
+  const { plane } = warpPlane(lumaBlocks(original, 1), H, W, Hh);
+  const copy = new Uint8Array(W * Hh * 3);
+  for (let i = 0; i < W * Hh; i++) copy[3 * i] = copy[3 * i + 1] = copy[3 * i + 2] = Math.round(plane.data[i]!) || 40;
+  const leaked = { width: W, height: Hh, channels: 3 as const, data: copy };
+  const upright = rectifyOnto(leaked, H, original.width, original.height);
+  assert.equal(upright.width, original.width);
+  const r = await readMrz(upright, { now: new Date('2026-01-01') });
+  assert.ok(r.mrz?.valid, JSON.stringify(r.rawLines));
+  assert.equal(mrzDocumentNumber(r.mrz), p.document_number, JSON.stringify(r.mrz));
+});
+
+test('an MRZ document number repaired on its own line, or with a gap, never contradicts a match', () => {
+  const read = { format: 'TD1' as const, valid: true, documentCode: 'I', issuingState: 'CZE', documentNumber: 'X85Z04694', surname: 'SIMOES', givenNames: 'JOAO', nationality: 'PRT', birthDate: '1972-12-26', expiryDate: '2030-01-15', sex: 'M' as const, invalidFields: [], corrections: ['1:10 2→Z'], lines: [] };
+  assert.equal(mrzDocumentNumber(read), null);
+  assert.equal(mrzDocumentNumber({ ...read, corrections: ['2:11 O→0'] }), 'X85Z04694');
+  assert.equal(mrzDocumentNumber({ ...read, corrections: [], documentNumber: 'X 85Z0469' }), null);
+  assert.equal(mrzDocumentNumber({ ...read, corrections: [], valid: false }), null);
 });

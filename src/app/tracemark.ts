@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TracemarkConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { closeMrzOcr, readMrz } from '../document/mrz-ocr.js';
 import type { BlobStore } from '../storage/blobs/blob-store.js';
 import { FsBlobStore } from '../storage/blobs/fs.js';
 import { LocalKeyring } from '../storage/keys/local-keyring.js';
@@ -128,6 +129,7 @@ export async function openTracemark(config: TracemarkConfig): Promise<Tracemark>
   const watermarkKey = () => (wmKey ??= readWatermarkKeyFile(watermarkKeyPath));
   const investigations = new InvestigateService({
     records: b.records, releases: b.releases, hashes: b.hashes, service: records, audit, matcher, watermarkKey, limits, log,
+    readMrz: (r) => readMrz(r),
   });
   const t: Omit<Tracemark, 'close'> = {
     config, manifest, log, records, audit, releases, investigations, matcher,
@@ -142,6 +144,7 @@ export async function openTracemark(config: TracemarkConfig): Promise<Tracemark>
     async close() {
       await audit.checkpoint();
       await b.records.close();
+      await closeMrzOcr(); // the investigation's MRZ cross-check may have started the OCR worker thread
     },
   };
 }

@@ -10,7 +10,10 @@ import { TracemarkError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { decodeImage, type Raster } from '../image/decode.js';
-import { mul3, scale3, type Mat3 } from '../image/homography.js';
+import { inv3, mul3, scale3, warpPlane, type Mat3 } from '../image/homography.js';
+import { lumaBlocks } from '../image/planes.js';
+import type { MrzReadResult } from '../document/mrz-ocr.js';
+import type { MrzData } from '../document/mrz.js';
 import { extractFeatures, matchFeatures, type Features } from '../hash/features.js';
 import type { ImageMatcher, MatchCandidate } from '../match/retrieval.js';
 import type { ImageRow, RecordStore, SubjectRow } from '../storage/records/record-store.js';
@@ -52,6 +55,29 @@ export const MATCH_WIN_SHARE_DOCUMENT_CLEAR = 0.15;
 export const MATCH_AGREEMENT = 0.45;
 
 const isDocument = (kind: string): boolean => kind === 'id_front' || kind === 'id_back' || kind === 'proof_of_address';
+
+/**
+ * The document number of an MRZ read by OCR, when it is trustworthy enough to contradict a match: all check digits
+ * valid, nothing corrected on the line that holds the number (TD1: the first, TD2/TD3: the second) — a repair there
+ * can turn a misread into another valid-looking number — and no gap inside it. Null otherwise.
+ */
+export function mrzDocumentNumber(m: MrzData): string | null {
+  if (!m.valid || !m.documentNumber || !/^[A-Z0-9]+$/.test(m.documentNumber)) return null;
+  const line = m.format === 'TD1' ? 1 : 2;
+  if (m.corrections.some((c) => c.startsWith(`${line}:`))) return null;
+  return m.documentNumber;
+}
+
+/**
+ * The leaked copy resampled into an original's frame (grey, as RGB): `H` maps original pixels onto the copy, so each
+ * output pixel reads the copy at H(x, y). Used to read the MRZ of a photographed or rotated card upright.
+ */
+export function rectifyOnto(leaked: Raster, H: Mat3, w: number, h: number): Raster {
+  const { plane } = warpPlane(lumaBlocks(leaked, 1), inv3(H), w, h);
+  const data = new Uint8Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = Math.max(0, Math.min(255, Math.round(plane.data[i]!)));
+  return { width: w, height: h, channels: 3, data };
+}
 
 /** Whether a verification score makes a candidate the source of a leaked copy (before same-subject comparison). */
 export function accepted(s: VerifyScore): boolean {
@@ -102,6 +128,11 @@ export interface InvestigateDeps {
   watermarkKey: () => Promise<WatermarkKey>;
   limits: { maxPixels: number; maxFileBytes: number };
   log: Logger;
+  /**
+   * Reads an MRZ from an upright document image (src/document/mrz-ocr.ts), or null to skip the MRZ cross-check. The
+   * caller owns the OCR worker (closes it when the investigation ends).
+   */
+  readMrz?: ((r: Raster) => Promise<MrzReadResult>) | null;
 }
 
 /** Pictures for the HTML report (never written anywhere but the report the investigator asked for). */
@@ -385,6 +416,24 @@ export class InvestigateService {
     return { imageId: c.imageId, kind: o.image.kind, group: o.subject.id, original: o.raster, homography: H, cand: c, subject: o.subject };
   }
 
+  /**
+   * Subjects whose document number is the one in the MRZ of the copy, read after rectifying the copy into the
+   * candidate original's frame (upright, the MRZ where the original has it); null when no valid MRZ could be read.
+   * The lookup goes through the blind index (audited as a search); OCR output never leaves memory.
+   */
+  private async mrzOwners(leaked: Raster, v: VerifyCandidate, readMrz: (r: Raster) => Promise<MrzReadResult>): Promise<string[] | null> {
+    let read: MrzReadResult;
+    try {
+      read = await readMrz(rectifyOnto(leaked, v.homography as Mat3, v.original.width, v.original.height));
+    } catch (err) {
+      this.d.log.warn('MRZ cross-check skipped', { reason: err instanceof TracemarkError ? err.code : 'error' });
+      return null;
+    }
+    const number = read.mrz ? mrzDocumentNumber(read.mrz) : null;
+    if (!number) return null;
+    return (await this.d.service.find({ documentNumber: number })).map((x) => x.id);
+  }
+
   /** One leaked file: watermark, match, alteration. */
   private async analyse(file: string, bytes: Buffer, matcher: ImageMatcher, key: WatermarkKey, pool: WatermarkPool | null, compute: ComputePool, opts: InvestigateOptions, stages: Record<string, number>): Promise<{ file: ReportFile; visuals: FileVisuals }> {
     const timings: Record<string, number> = {};
@@ -463,6 +512,20 @@ export class InvestigateService {
         best = pick(scores);
       }
     }
+    // A document accepted near the thresholds is cross-checked against the MRZ printed on the copy: a valid MRZ (all
+    // check digits) whose document number belongs to no record, or to another subject, overrules the pixels — a
+    // photographed distractor card of the same design can come close to the right card's statistics, its MRZ cannot.
+    let mrzRejected = false;
+    if (best >= 0 && this.d.readMrz && isDocument(verifyInput[best]!.kind) && scores[best]!.strongAgreement < MATCH_STRONG_DOCUMENT_CLEAR) {
+      const v = verifyInput[best]!;
+      const read = this.d.readMrz;
+      const owners = await timed(timings, 'mrz', () => this.mrzOwners(leaked, v, read));
+      if (owners && !owners.includes(v.subject.id)) {
+        mrzRejected = true;
+        notes.push(`The copy resembles ${v.kind} of ${v.subject.ref}, but its machine-readable zone carries a document number that ${owners.length ? 'belongs to another record' : 'no record in this vault has'}: not this record.`);
+        best = -1;
+      } else if (owners) notes.push(`The machine-readable zone read from the copy carries the document number of ${v.subject.ref}.`);
+    }
     let match: ReportFile['match'] = null;
     let visualsOriginal: Raster | null = null;
     let alteration: AlterationResult | null = null;
@@ -486,7 +549,7 @@ export class InvestigateService {
       // The mark names the copy, but the content no longer agrees with it: heavily doctored.
       match = { subject_ref: markedSubject.ref, image_kind: resolved.item.kind, image_id: resolved.item.imageId, confidence: 0.9, evidence: 'watermark' };
       notes.push('The watermark identifies the vault image, but the content differs strongly from it: treat as heavily altered.');
-    } else {
+    } else if (!mrzRejected) {
       const top = scores.reduce<number>((b, x, i) => (b < 0 || x.agreement > scores[b]!.agreement ? i : b), -1);
       notes.push(top >= 0
         ? `Resembles ${verifyInput[top]!.kind} of ${verifyInput[top]!.subject.ref}, but record-specific content does not agree (${(scores[top]!.agreement * 100).toFixed(0)}% of blocks agree; wins ${scores[top]!.winShare === null ? 'n/a' : `${(scores[top]!.winShare! * 100).toFixed(1)}% of ${scores[top]!.specificBlocks}`} record-specific blocks; reproduces ${(scores[top]!.strongAgreement * 100).toFixed(0)}% of its most contrasted ones): not from this vault, or forged.`

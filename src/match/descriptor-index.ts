@@ -16,14 +16,14 @@
  * - **Crowded buckets are skipped.** A chunk value held by more than 4× the average number of rows (and 8× the cap)
  *   is a template fragment; the descriptor's 15 other chunks still find its true matches.
  * - **An inline signature.** Next to each row in chunk c's table sits the row's *next* chunk (c+1 mod 16); a row whose
- *   signature differs from the query's in more than 4 of 16 bits is rejected without reading the row. A random row
- *   passes with probability 0.038; a true match fails the test in one probe with probability 0.0003 at d = 10, 0.006
- *   at d = 20 and 0.036 at d = 31, and a match is usually probed through more than one exact chunk. This matters
- *   because at 10M rows the row reads are random accesses into a 320 MB array (cache and TLB misses: ~180 ns each,
- *   measured), while the signatures are read sequentially with the bucket. Slack 5 → 4 took the vote from 190 to
- *   about 130 ms per leaked file at 100k images (bench:investigate) with identical bench:recall results; slack 3 (90 ms)
- *   also kept bench:recall but changed which look-alikes a phone photo of a distractor card proposed, and one of them
- *   then passed verification (leak case seed 104), so it was not kept.
+ *   signature differs from the query's in more than 3 of 16 bits is rejected without reading the row. A random row
+ *   passes with probability 0.011; a true match fails the test in one probe with probability 0.003 at d = 10, 0.03 at
+ *   d = 20 and 0.12 at d = 31, and a match is usually probed through more than one exact chunk. This matters because
+ *   at 10M rows the row reads are random accesses into a 320 MB array (cache and TLB misses: ~180 ns each, measured),
+ *   while the signatures are read sequentially with the bucket. Slack 5 → 3 took the vote from 190 to 90 ms per
+ *   leaked file at 100k images (bench:investigate) with identical bench:recall results. (It also changed which
+ *   look-alikes a phone photo of a distractor card proposed, and one passed pixel verification in leak case 104:
+ *   the investigation's MRZ cross-check now rejects it.)
  *
  * Layout: rows are addressed by a dense row number; `img[row]` is the image ordinal (no per-row objects or maps — a
  * 100k-image vault is 10–30M rows). Per chunk a CSR table (`offsets`, `rows`) built by counting sort; new rows go to a
@@ -36,7 +36,7 @@ import { invalidArgument } from '../core/errors.js';
 const CHUNKS = 16;
 const BUCKETS = 65536;
 /** Most differing bits between a row's and the query's signature chunk (see the file comment). */
-export const SIGNATURE_SLACK = 4;
+export const SIGNATURE_SLACK = 3;
 
 /** Value of 16-bit chunk c (MSB first) of the row whose words start at `o`. */
 function chunk16(words: Uint32Array, o: number, c: number): number {

@@ -7,7 +7,7 @@
  * Only hashes and features are needed: the vault is never decrypted to search it.
  */
 import type { Raster } from '../image/decode.js';
-import { createPdqHasher, pdqDihedral } from '../hash/pdq.js';
+import { createPdqHasher } from '../hash/pdq.js';
 import { PDQ_CANONICAL_ALGO, areaDownsample, pdqCanonical } from '../hash/pdq-canonical.js';
 import { FEATURES_ALGO, concatFeatures, deserializeFeatures, extractFeatures, fitHomography, fitSimilarity, matchFeatures, putativeMatches, serializeFeatures, type FeatureMatch, type Features, type PutativeMatches } from '../hash/features.js';
 import type { HashStore } from '../storage/hashes/hash-store.js';
@@ -333,29 +333,23 @@ export class ImageMatcher {
     let mirroredRaster: Raster | null = null;
     const mirror = (): Raster => (mirroredRaster ??= flop(r));
     hashes.push(this.hasher.hash(mirror()).hash);
-    hashes.forEach((h, v) => {
-      for (const hit of this.pdqIndex.search(h, { radius })) {
-        const img = this.rowImage.get(hit.key);
-        if (!img || !kindOk(img.kind)) continue;
-        const prev = found.get(img.imageId);
-        if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
-        found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v] ?? 'flipX', inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
-      }
-    });
-    // The canonical 128 px rendition's PDQ, at a near-exact radius: recovers resized copies of small, finely detailed
-    // images whose reference hash moved far (bench:recall: a text screenshot halved moved 64 bits, 10 here). No
-    // unrelated pair came within 20 bits there, cards of one issuer included.
-    if (this.canonicalIndex.size > 0) {
-      pdqDihedral(areaDownsample(r)).hashes.forEach((h, v) => {
-        for (const hit of this.canonicalIndex.search(h, { radius: this.o.canonicalRadius })) {
+    /** Keeps each image's nearest hit of `index` over the query hashes (hash i is dihedral variant i; 8 is 'flipX'). */
+    const addHits = (index: MihIndex, queries: Uint8Array[], within: number): void => {
+      queries.forEach((h, v) => {
+        for (const hit of index.search(h, { radius: within })) {
           const img = this.rowImage.get(hit.key);
           if (!img || !kindOk(img.kind)) continue;
           const prev = found.get(img.imageId);
           if (prev && prev.distance !== null && prev.distance <= hit.distance) continue;
-          found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v]!, inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
+          found.set(img.imageId, { imageId: img.imageId, kind: img.kind, distance: hit.distance, variant: VARIANTS[v] ?? 'flipX', inliers: null, homography: null, score: 0, method: 'pdq', confident: false });
         }
       });
-    }
+    };
+    addHits(this.pdqIndex, hashes, radius);
+    // The canonical 128 px rendition's PDQ, at a near-exact radius: recovers resized copies of small, finely detailed
+    // images whose reference hash moved far (bench:recall: a text screenshot halved moved 64 bits, 10 here). No
+    // unrelated pair came within 20 bits there, cards of one issuer included.
+    if (this.canonicalIndex.size > 0) addHits(this.canonicalIndex, this.hasher.dihedral(areaDownsample(r)).hashes, this.o.canonicalRadius);
     const ms = { pdq: 0, extract: 0, vote: 0, verify: 0 };
     const lap = (k: keyof typeof ms): void => {
       const now = performance.now();

@@ -26,6 +26,7 @@ import { loadConfig } from '../src/core/config.js';
 import { initTracemark, openTracemark } from '../src/app/tracemark.js';
 import { InvestigateService } from '../src/investigate/investigate-service.js';
 import { decodeImage } from '../src/image/decode.js';
+import { readMrz } from '../src/document/mrz-ocr.js';
 import { ImageMatcher, ORB_DESC_ALGO, PDQ_ALGO, type MatchExplain } from '../src/match/retrieval.js';
 import { MihIndex } from '../src/match/mih.js';
 import { FEATURES_ALGO, deserializeFeatures, serializeFeatures, type Features } from '../src/hash/features.js';
@@ -110,30 +111,25 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
     }
   }
   allFull.rebuild();
-  const lookAlike = new Map<string, { algo: string; data: Uint8Array }>();
-  const lookAlikeOf = (imageId: string): { algo: string; data: Uint8Array } | null => {
-    const f = full.get(imageId);
-    if (!f) return null;
-    let out = lookAlike.get(imageId);
-    if (!out) {
-      const keep: number[] = [];
-      for (let i = 0; i < f.count; i++) {
-        if (allFull.search(f.desc.subarray(i * 32, i * 32 + 32), { radius: 31 }).some((hit) => fullOwner[hit.key] !== imageId)) keep.push(i);
-      }
-      const t: Features = { width: f.width, height: f.height, count: keep.length, xy: new Float32Array(keep.length * 2), desc: new Uint8Array(keep.length * 32) };
-      keep.forEach((i, k) => {
-        t.xy[2 * k] = f.xy[2 * i]!;
-        t.xy[2 * k + 1] = f.xy[2 * i + 1]!;
-        t.desc.set(f.desc.subarray(i * 32, i * 32 + 32), k * 32);
-      });
-      out = { algo: FEATURES_ALGO, data: serializeFeatures(t) };
-      lookAlike.set(imageId, out);
-    }
-    return out;
-  };
   const bases = pdq.filter((p) => desc.has(p.imageId));
-  // The look-alike feature sets are simulation set-up, not retrieval work: built here, before anything is timed.
-  for (const b of bases) lookAlikeOf(b.imageId);
+  // Per base, the feature set a synthetic look-alike of it stores: the base's keypoints that another real image shares
+  // (its design). Simulation set-up, not retrieval work: built here, before anything is timed.
+  const lookAlike = new Map<string, { algo: string; data: Uint8Array }>();
+  for (const { imageId } of bases) {
+    const f = full.get(imageId);
+    if (!f) continue;
+    const keep: number[] = [];
+    for (let i = 0; i < f.count; i++) {
+      if (allFull.search(f.desc.subarray(i * 32, i * 32 + 32), { radius: 31 }).some((hit) => fullOwner[hit.key] !== imageId)) keep.push(i);
+    }
+    const t: Features = { width: f.width, height: f.height, count: keep.length, xy: new Float32Array(keep.length * 2), desc: new Uint8Array(keep.length * 32) };
+    keep.forEach((i, k) => {
+      t.xy[2 * k] = f.xy[2 * i]!;
+      t.xy[2 * k + 1] = f.xy[2 * i + 1]!;
+      t.desc.set(f.desc.subarray(i * 32, i * 32 + 32), k * 32);
+    });
+    lookAlike.set(imageId, { algo: FEATURES_ALGO, data: serializeFeatures(t) });
+  }
   const tShare = [...template.values()].reduce((a, t) => a + t.length, 0) / Math.max(1, [...desc.values()].reduce((a, d) => a + d.length, 0));
   const baseOf = (s: number): (typeof bases)[number] => bases[s % bases.length]!;
   const BASE = 2 ** 31;
@@ -151,7 +147,7 @@ function withSyntheticVault(real: HashStore, n: number, descriptors: number): { 
     count: (algo) => real.count(algo) + (algo === PDQ_ALGO || algo === undefined ? n : 0),
     features: (imageId) => {
       if (!imageId.startsWith('synthetic-')) return real.features(imageId);
-      return lookAlikeOf(baseOf(Number(imageId.slice(10))).imageId);
+      return lookAlike.get(baseOf(Number(imageId.slice(10))).imageId) ?? null;
     },
     descriptorImages(algo) {
       const ids = real.descriptorImages(algo);
@@ -269,6 +265,7 @@ async function main(): Promise<void> {
         records: t.stores.records, releases: t.stores.releases, hashes: t.stores.hashes, service: t.records, audit: t.audit,
         matcher: () => Promise.resolve(matcher), watermarkKey: () => readWatermarkKeyFile(t.watermarkKeyPath),
         limits: { maxPixels: cfg.maxPixels, maxFileBytes: cfg.maxFileBytes }, log: t.log,
+        readMrz: (r) => readMrz(r), // as the product wires it (closed by t.close())
       });
       t0 = performance.now();
       const { report } = await svc.investigate(leakDir, { purpose: 'benchmark' });

@@ -82,6 +82,72 @@ function inscribed(w: number, h: number, deg: number): { w: number; h: number } 
   return { w: Math.floor(wr) - 2, h: Math.floor(hr) - 2 };
 }
 
+/**
+ * Perspective warp (plain code: sharp/libvips exposes no homography). The image plane is rotated by `tiltDeg` about
+ * an in-plane axis at `axisDeg` through its centre and viewed by a pinhole camera whose focal length is the image
+ * diagonal (a phone's standard lens), then rotated in-plane by `rollDeg` and scaled by `zoom`; the result is drawn
+ * on a black canvas of the original size by inverse mapping with bilinear interpolation.
+ */
+export function perspective(img: Rgb, tiltDeg: number, axisDeg: number, rollDeg: number, zoom: number): Rgb {
+  const { width: W, height: H, channels: C, data } = img;
+  const f = Math.hypot(W, H);
+  const t = (tiltDeg * Math.PI) / 180;
+  const ax = (axisDeg * Math.PI) / 180;
+  const ro = (rollDeg * Math.PI) / 180;
+  // Rotation of the plane about the unit axis u = (cos ax, sin ax, 0) by t (Rodrigues).
+  const ux = Math.cos(ax);
+  const uy = Math.sin(ax);
+  const c = Math.cos(t);
+  const sn = Math.sin(t);
+  const R = [
+    [c + ux * ux * (1 - c), ux * uy * (1 - c), uy * sn],
+    [ux * uy * (1 - c), c + uy * uy * (1 - c), -ux * sn],
+    [-uy * sn, ux * sn, c],
+  ];
+  // Forward map of a centred source point (x, y): X = R·(x, y, 0) + (0, 0, f), projected with focal f, then roll+zoom.
+  // Inverse per output pixel: undo roll/zoom to (px, py) on the image plane z = f, then intersect the ray with the
+  // rotated plane: solve a·x + b·y = k·(px, py, f) − (0, 0, f) for (x, y, k).
+  const cr = Math.cos(-ro) / zoom;
+  const sr = Math.sin(-ro) / zoom;
+  const out = new Uint8Array(W * H * C);
+  const a0 = R[0]![0]!, a1 = R[1]![0]!, a2 = R[2]![0]!;
+  const b0 = R[0]![1]!, b1 = R[1]![1]!, b2 = R[2]![1]!;
+  for (let yo = 0; yo < H; yo++) {
+    for (let xo = 0; xo < W; xo++) {
+      const dx = xo + 0.5 - W / 2;
+      const dy = yo + 0.5 - H / 2;
+      const px = cr * dx - sr * dy;
+      const py = sr * dx + cr * dy;
+      // Columns: x·A + y·B − k·P = −F, with A = R e1, B = R e2, P = (px, py, f), F = (0, 0, f). Cramer's rule.
+      const m = [[a0, b0, -px], [a1, b1, -py], [a2, b2, -f]];
+      const rhs = [0, 0, -f];
+      const det3 = (q: number[][]): number =>
+        q[0]![0]! * (q[1]![1]! * q[2]![2]! - q[1]![2]! * q[2]![1]!) -
+        q[0]![1]! * (q[1]![0]! * q[2]![2]! - q[1]![2]! * q[2]![0]!) +
+        q[0]![2]! * (q[1]![0]! * q[2]![1]! - q[1]![1]! * q[2]![0]!);
+      const d = det3(m);
+      const x = det3(m.map((row, i) => [rhs[i]!, row[1]!, row[2]!])) / d + W / 2 - 0.5;
+      const y = det3(m.map((row, i) => [row[0]!, rhs[i]!, row[2]!])) / d + H / 2 - 0.5;
+      if (x < 0 || y < 0 || x > W - 1 || y > H - 1) continue;
+      const x0 = Math.min(W - 2, Math.floor(x));
+      const y0 = Math.min(H - 2, Math.floor(y));
+      const fx = x - x0;
+      const fy = y - y0;
+      const o = (yo * W + xo) * C;
+      const i00 = (y0 * W + x0) * C;
+      const i10 = i00 + C;
+      const i01 = i00 + W * C;
+      const i11 = i01 + C;
+      for (let ch = 0; ch < C; ch++) {
+        const top = data[i00 + ch]! + fx * (data[i10 + ch]! - data[i00 + ch]!);
+        const bot = data[i01 + ch]! + fx * (data[i11 + ch]! - data[i01 + ch]!);
+        out[o + ch] = Math.round(top + fy * (bot - top));
+      }
+    }
+  }
+  return { width: W, height: H, channels: C, data: out };
+}
+
 async function cropFraction(img: Rgb, area: number, rng: AttackRng): Promise<Sharp> {
   // Random aspect within [0.6, 1.6] of the original, random offset.
   const ar = rng.range(Math.log(0.6), Math.log(1.6));
@@ -150,11 +216,12 @@ export const ATTACKS: Attack[] = [
     const z = await raw(s(c).resize(Math.round(c.width * 0.6), Math.round(c.height * 0.6)));
     return s(z).rotate(r.pick([-2, 2]), { background: '#000000' }).jpeg({ quality: 70 }).toBuffer();
   } },
-  { cls: 'stretch: affine "phone photo" + blur + noise + JPEG', name: 'stretch', run: async (img, r) => {
-    // sharp has no perspective warp: an affine shear + anisotropic scale of up to ~10° stands in for it.
-    const sh = Math.tan((r.range(-10, 10) * Math.PI) / 180) * 0.5;
-    const sv = Math.tan((r.range(-10, 10) * Math.PI) / 180) * 0.5;
-    const a = await raw(s(img).affine([[r.range(0.9, 1.1), sh], [sv, r.range(0.9, 1.1)]], { background: '#000000' }).blur(0.8));
+  { cls: 'stretch: perspective "phone photo" + blur + noise + JPEG', name: 'stretch', run: async (img, r) => {
+    // A phone photo of a screen: the image plane tilted by up to 10° about a random axis and seen through a pinhole
+    // (perspective warp, plain code below: sharp has none), slightly rotated and rescaled, then lens blur, sensor
+    // noise and the phone's JPEG.
+    const warped = perspective(img, r.range(0, 10), r.range(0, 180), r.range(-3, 3), r.range(0.85, 1.1));
+    const a = await raw(s(warped).blur(0.8));
     return s(addNoise(a, 3, r)).jpeg({ quality: 80 }).toBuffer();
   } },
 ];

@@ -95,7 +95,7 @@ const TARGETS: Record<string, string> = {
   photometric: '≥ 98%',
   screenshot: '≥ 95%',
   'combined: crop 80% + resize 0.6 + rot 2° + JPEG q70': '≥ 90%',
-  'stretch: affine "phone photo" + blur + noise + JPEG': '≥ 70%',
+  'stretch: perspective "phone photo" + blur + noise + JPEG': '≥ 70%',
 };
 
 const t0 = Date.now();

@@ -112,18 +112,18 @@ export function sampleSimd(c: SimdCanvas, m: readonly [number, number, number, n
 }
 
 /**
- * Whitens the sampled canvas (power 2, 5×5 mean, 9×9 mean square) and folds the pixels of the kept spans lo/hi into
+ * Whitens the sampled canvas (power 2, local mean and mean square of the given radii) and folds the pixels of the kept spans lo/hi into
  * `fold` (64×64, overwritten) — the arithmetic of the JS path in whiten.ts, operation for operation.
  */
-export function whitenFoldSimd(c: SimdCanvas, eps: number, clip: number, fold: Float64Array): void {
+export function whitenFoldSimd(c: SimdCanvas, eps: number, clip: number, radii: { mean: number; meanSquare: number }, fold: Float64Array): void {
   const { k, at, w, h } = c;
   const f = new Float64Array(k.memory.buffer, at.fold, 4096);
   f.fill(0);
-  k.hbox(at.plane, at.tmp, w, h, 2, at.rec);
-  k.vbox(at.tmp, at.m, w, h, 2, at.col, at.rec);
+  k.hbox(at.plane, at.tmp, w, h, radii.mean, at.rec);
+  k.vbox(at.tmp, at.m, w, h, radii.mean, at.col, at.rec);
   k.dsq(at.plane, at.m, at.d, at.sq, w * h);
-  k.hbox(at.sq, at.tmp, w, h, 4, at.rec);
-  k.vbox(at.tmp, at.m, w, h, 4, at.col, at.rec);
+  k.hbox(at.sq, at.tmp, w, h, radii.meanSquare, at.rec);
+  k.vbox(at.tmp, at.m, w, h, radii.meanSquare, at.col, at.rec);
   k.fold2(at.d, at.m, w, h, at.lo, at.hi, eps, clip, at.fold);
   fold.set(f);
 }

@@ -12,6 +12,7 @@ import { decodeImage } from '../src/image/decode.js';
 import { embed, embedFile, detectFile, generateWatermarkKey, psnr, ssim } from '../src/watermark/index.js';
 import { detectPixels, THRESHOLD } from '../src/watermark/detect.js';
 import { FLATTEN } from '../src/watermark/sync.js';
+import { WHITEN } from '../src/watermark/whiten.js';
 import { ATTACKS, AttackRng, type Rgb } from './attacks.js';
 
 const args = process.argv.slice(2);
@@ -26,8 +27,24 @@ const nFp = num('--fp', quick ? 300 : 2000);
 const LIMITS = { maxPixels: 60_000_000 };
 const classFilter = args.includes('--classes') ? (args[args.indexOf('--classes') + 1] ?? '').split(',') : null;
 const skipTiming = args.includes('--no-timing');
+// `--reps N`: N independent draws of every attack per image (default 1), for tighter A/B comparisons.
+const reps = Math.max(1, num('--reps', 1));
+/** A per-(image, attack, draw) generator: runs of a subset (`--only`, `--classes`) draw the same attacks as full runs. */
+const attackRng = (image: string, attack: string, rep: number): AttackRng => {
+  let h = 2166136261;
+  for (const ch of `${image}|${attack}|${rep}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return new AttackRng(h);
+};
 // `--only REGEX`: run only the images whose name matches (for A/B runs of a change on the cases it targets).
 if (args.includes('--flatten')) FLATTEN.radius = num('--flatten', 0);
+// `--whiten-fold M,S` / `--whiten-sync M,S`: radii of the local mean and mean square (A/B runs of the whitening).
+for (const which of ['fold', 'sync'] as const) {
+  const i = args.indexOf(`--whiten-${which}`);
+  if (i < 0) continue;
+  const [mean, meanSquare] = (args[i + 1] ?? '').split(',').map(Number);
+  WHITEN[which] = { mean: mean!, meanSquare: meanSquare! };
+}
+if (args.includes('--whiten-eps')) WHITEN.eps = num('--whiten-eps', WHITEN.eps);
 const only = args.includes('--only') ? new RegExp(args[args.indexOf('--only') + 1] ?? '') : null;
 const rng = new AttackRng(20261125);
 
@@ -115,7 +132,8 @@ const perClass = new Map<string, { n: number; exact: number; bitAcc: number[]; m
 let wrongKeyDetections = 0;
 const embedMs: number[] = [];
 for (const [idx, { name, kind, img }] of images.entries()) {
-  const payload = new Uint8Array(8).map(() => Math.floor(rng.next() * 256));
+  const prng = attackRng(name, 'payload', 0);
+  const payload = new Uint8Array(8).map(() => Math.floor(prng.next() * 256));
   const te = performance.now();
   const marked = embed(img, payload, key);
   embedMs.push(performance.now() - te);
@@ -123,9 +141,9 @@ for (const [idx, { name, kind, img }] of images.entries()) {
   if (detectPixels(marked, wrongKey.secret).detected) wrongKeyDetections++;
   const want = bitsOf(payload);
   const line: string[] = [];
-  for (const atk of ATTACKS) {
+  for (const atk of ATTACKS) for (let rep = 0; rep < reps; rep++) {
     if (classFilter && !classFilter.includes(atk.name)) continue;
-    const bytes = await atk.run({ ...marked, channels: 3, data: marked.data }, rng);
+    const bytes = await atk.run({ ...marked, channels: 3, data: marked.data }, attackRng(name, atk.name, rep));
     const leaked = await decodeImage(bytes, `${name}:${atk.name}`, LIMITS);
     const td = performance.now();
     const r = detectPixels(leaked, key.secret, { diagnostics: true });
@@ -142,7 +160,7 @@ for (const [idx, { name, kind, img }] of images.entries()) {
     c.bitAcc.push(ok ? 1 : agree / 64);
     c.ms.push(ms);
     perClass.set(atk.cls, c);
-    line.push(`${atk.name}:${ok ? 'ok' : 'NO'}(${r.statistic.toFixed(1)})`);
+    line.push(`${atk.name}${reps > 1 ? `#${rep}` : ''}:${ok ? 'ok' : 'NO'}(${r.statistic.toFixed(1)})`);
   }
   console.error(`[${idx + 1}/${images.length}] ${name} ${img.width}×${img.height} PSNR ${quality[quality.length - 1]!.psnr.toFixed(1)} SSIM ${quality[quality.length - 1]!.ssim.toFixed(4)} ${line.join(' ')}`);
 }

@@ -18,7 +18,7 @@ export const WHITEN_SIMD = { enabled: true };
  * +0–72 % on every photo but one (−1 %), unattacked and after JPEG q30, 0.4× + JPEG q75 and 1.3× — most on
  * photos with sharp edges next to flat regions, where a wide variance window let the edge drown the flat side's mark.
  */
-export const WHITEN = { eps: 1.5, clip: 3, fold: { mean: 1, meanSquare: 2 }, sync: { mean: 2, meanSquare: 4 } };
+export const WHITEN = { eps: 1.5, clip: 3, fold: { mean: 1, meanSquare: 2 }, sync: { mean: 2, meanSquare: 2 } };
 
 /** Scratch buffers reused across calls (detect whitens up to 48 canonical images per file; one set per thread). */
 let scratch = makeScratch(0, 0);

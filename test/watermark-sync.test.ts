@@ -10,7 +10,7 @@ import { decodeImage } from '../src/image/decode.js';
 import { detect, embed, parsePayloadHex } from '../src/watermark/index.js';
 import { PERIOD_LADDER, workingSize } from '../src/watermark/embed.js';
 import { TILE } from '../src/watermark/pattern.js';
-import type { Rgb } from '../bench/attacks.js';
+import { perspective, type Rgb } from '../bench/attacks.js';
 
 const LIMITS = { maxPixels: 50_000_000 };
 const key = { id: 'wmk_sync', secret: new Uint8Array(32).map((_, i) => (i * 29 + 3) & 255) };
@@ -86,4 +86,17 @@ test('a sheared, anisotropically scaled ID card (a phone-photo stand-in) is read
     .affine([[0.93, -0.08], [0.06, 1.07]], { background: '#000' }).blur(0.8).jpeg({ quality: 80 }).toBuffer();
   const r = detect(await decodeImage(bytes, 'stretched.jpg', LIMITS), key);
   assert.ok(ok(r), `statistic ${r.statistic.toFixed(2)}`);
+});
+
+test('a phone photo of an ID card (perspective tilt 7° and 9°, blur, JPEG) is read', async () => {
+  const synth = await import('./fixtures/synth/index.js');
+  const person = synth.makePerson(1005);
+  const card = await decodeImage(await synth.renderIdCard(person, await synth.renderPortrait(person)), 'card.png', LIMITS);
+  const marked = embed({ width: card.width, height: card.height, channels: 3, data: card.data }, payload, key);
+  for (const [tilt, axis] of [[7, 30], [9, 80]] as const) {
+    const warped = perspective({ ...marked, channels: 3 }, tilt, axis, 2, 0.95);
+    const bytes = await sharp(warped.data, { raw: { width: warped.width, height: warped.height, channels: 3 } }).blur(0.8).jpeg({ quality: 80 }).toBuffer();
+    const r = detect(await decodeImage(bytes, 'photographed.jpg', LIMITS), key);
+    assert.ok(ok(r), `tilt ${tilt}° about ${axis}°: statistic ${r.statistic.toFixed(2)}`);
+  }
 });

@@ -33,8 +33,12 @@ const BASE_CANDIDATES = 20;
 const SCALE_STEPS = [1, 0.992, 1.008, 0.984, 1.016];
 /** Hypotheses per image: candidates × dihedral variants × cyclic offsets. */
 export const HYPOTHESES = MAX_CANDIDATES * 8 * TILE * TILE;
-/** Whitening power for the synchronisation autocorrelation (see whiten(); 2 was tried for periodic textures, no gain). */
-const SYNC_WHITEN_POWER = 1;
+/**
+ * Whitening power for the synchronisation autocorrelation (see whiten()). 2 — with the fold's 3×3 mean and 5×5 mean
+ * square — beat 1 in an A/B over 108 draws of each geometric attack (resize, resize + JPEG, crop, rotation,
+ * screenshot, combined, perspective): 634 → 643 summed percentage points, no class worse by more than one draw.
+ */
+const SYNC_WHITEN_POWER = 2;
 /**
  * Whitening power before folding: 2 weights each pixel by 1/local variance, close to the optimal a(x)/σ²(x) for a mark
  * whose amplitude a grows like σ (measured: +15–60% on the pilot statistic of 512 px photos and ID cards).

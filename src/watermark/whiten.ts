@@ -1,6 +1,7 @@
 /**
- * Whitening for detection: subtract a 5×5 local mean (removes the image's strong low frequencies, which are noise
- * for the detector) and divide by the local RMS (so edges and text do not dominate the correlations), clipped.
+ * Whitening for detection: subtract a 3×3 local mean (removes the image's strong low frequencies, which are noise
+ * for the detector) and divide by the local mean square over 5×5 (power 2: edges and text hardly count, flat regions,
+ * where the mark is cleanest, dominate), clipped.
  */
 import type { Plane } from '../image/planes.js';
 import { TILE } from './pattern.js';
@@ -12,13 +13,15 @@ export const WHITEN_SIMD = { enabled: true };
 /**
  * Whitening constants: `eps` (grey levels) bounds the gain in flat areas; `clip` bounds any one pixel's vote.
  * `fold` / `sync`: radii of the local mean removed and of the window over which the residual's mean square is taken,
- * for the image folded against the key (power 2) and for the synchronisation autocorrelation (power 1).
- * The fold uses a 3×3 mean and a 5×5 mean square: measured with the true geometry on 10 bench photos (the fold's
+ * for the image folded against the key and for the synchronisation autocorrelation (both power 2, the same radii).
+ * A 3×3 mean and a 5×5 mean square: measured with the true geometry on 10 bench photos (the fold's
  * correlation with the true chip pattern over all 1,024 chips), against the earlier 5×5 mean and 9×9 mean square,
  * +0–72 % on every photo but one (−1 %), unattacked and after JPEG q30, 0.4× + JPEG q75 and 1.3× — most on
  * photos with sharp edges next to flat regions, where a wide variance window let the edge drown the flat side's mark.
+ * For the synchronisation the same whitening beat the earlier 5×5 / 9×9 power-1 one in an A/B of the geometric attacks
+ * (108 draws each): resize 91.7 → 94.4 %, rotation 87.0 → 94.4 %, combined 87.0 → 94.4 %, perspective 75.0 → 81.5 %.
  */
-export const WHITEN = { eps: 1.5, clip: 3, fold: { mean: 1, meanSquare: 2 }, sync: { mean: 2, meanSquare: 2 } };
+export const WHITEN = { eps: 1.5, clip: 3, fold: { mean: 1, meanSquare: 2 }, sync: { mean: 1, meanSquare: 2 } };
 
 /** Scratch buffers reused across calls (detect whitens up to 48 canonical images per file; one set per thread). */
 let scratch = makeScratch(0, 0);

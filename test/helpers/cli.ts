@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -37,9 +37,17 @@ export function tmSpawn(args: string[], env: Record<string, string | undefined> 
   return spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, TRACEMARK_ACTOR: 'test-runner', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A fresh temporary directory. */
+/** Temporary directories made by this test process, removed when it exits (vault homes, inputs, reports). */
+const made: string[] = [];
+
+/** A fresh temporary directory, removed with everything in it when the test process exits. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `tm-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `tm-${prefix}-`));
+  if (made.length === 0) process.once('exit', () => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+  made.push(dir);
+  return dir;
 }
 
 /** Every regular file under a directory, recursively. */

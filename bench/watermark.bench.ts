@@ -14,6 +14,7 @@ import { detectPixels, THRESHOLD } from '../src/watermark/detect.js';
 import { FLATTEN } from '../src/watermark/sync.js';
 import { WHITEN } from '../src/watermark/whiten.js';
 import { ATTACKS, AttackRng, type Rgb } from './attacks.js';
+import { peerDecode, peerEmbed } from './peer-dwtdct.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -27,6 +28,8 @@ const nFp = num('--fp', quick ? 300 : 2000);
 const LIMITS = { maxPixels: 60_000_000 };
 const classFilter = args.includes('--classes') ? (args[args.indexOf('--classes') + 1] ?? '').split(',') : null;
 const skipTiming = args.includes('--no-timing');
+// `--no-peer`: skip the peer baseline (invisible-watermark's dwtDct, ported in bench/peer-dwtdct.ts).
+const withPeer = !args.includes('--no-peer');
 // `--reps N`: N independent draws of every attack per image (default 1), for tighter A/B comparisons.
 const reps = Math.max(1, num('--reps', 1));
 /** A per-(image, attack, draw) generator: runs of a subset (`--only`, `--classes`) draw the same attacks as full runs. */
@@ -128,7 +131,8 @@ const wrongKey = keySeed === null ? generateWatermarkKey() : seededKey(keySeed +
 console.error(`${images.length} images (${images.filter((i) => i.kind === 'photo').length} photos, ${images.filter((i) => i.kind === 'document').length} cards)`);
 
 const quality: { kind: string; psnr: number; ssim: number }[] = [];
-const perClass = new Map<string, { n: number; exact: number; bitAcc: number[]; ms: number[] }>();
+const perClass = new Map<string, { n: number; exact: number; bitAcc: number[]; ms: number[]; peerExact: number; peerBits: number[] }>();
+const peerQuality: { kind: string; psnr: number; ssim: number }[] = [];
 let wrongKeyDetections = 0;
 const embedMs: number[] = [];
 for (const [idx, { name, kind, img }] of images.entries()) {
@@ -140,6 +144,9 @@ for (const [idx, { name, kind, img }] of images.entries()) {
   quality.push({ kind, psnr: psnr(img, marked), ssim: ssim(img, marked) });
   if (detectPixels(marked, wrongKey.secret).detected) wrongKeyDetections++;
   const want = bitsOf(payload);
+  // The peer method marks the same image with the same 64 bits; it gets the same attacks (same draws) below.
+  const peerMarked = withPeer ? peerEmbed(img, want) : null;
+  if (peerMarked) peerQuality.push({ kind, psnr: psnr(img, peerMarked), ssim: ssim(img, peerMarked) });
   const line: string[] = [];
   for (const atk of ATTACKS) for (let rep = 0; rep < reps; rep++) {
     if (classFilter && !classFilter.includes(atk.name)) continue;
@@ -154,11 +161,20 @@ for (const [idx, { name, kind, img }] of images.entries()) {
       agree = 0;
       for (let i = 0; i < 64; i++) if (r.rawBits[i] === want[i]) agree++;
     }
-    const c = perClass.get(atk.cls) ?? { n: 0, exact: 0, bitAcc: [], ms: [] };
+    const c = perClass.get(atk.cls) ?? { n: 0, exact: 0, bitAcc: [], ms: [], peerExact: 0, peerBits: [] };
     c.n++;
     if (ok) c.exact++;
     c.bitAcc.push(ok ? 1 : agree / 64);
     c.ms.push(ms);
+    if (peerMarked) {
+      const peerBytes = await atk.run(peerMarked, attackRng(name, atk.name, rep));
+      const pl = await decodeImage(peerBytes, `${name}:${atk.name}:peer`, LIMITS);
+      const got = peerDecode({ width: pl.width, height: pl.height, channels: pl.channels as 3 | 4, data: pl.data }, 64);
+      let same = 0;
+      for (let i = 0; i < 64; i++) if (got[i] === want[i]) same++;
+      if (same === 64) c.peerExact++;
+      c.peerBits.push(same / 64);
+    }
     perClass.set(atk.cls, c);
     line.push(`${atk.name}${reps > 1 ? `#${rep}` : ''}:${ok ? 'ok' : 'NO'}(${r.statistic.toFixed(1)})`);
   }
@@ -246,15 +262,20 @@ const docsQ = quality.filter((q) => q.kind === 'document');
 const lines: string[] = [];
 lines.push(`### Watermark benchmark (wm-v1) — ${images.length} images (${photosQ.length} photos ≥ 512 px, ${docsQ.length} rendered ID cards)${quick ? ' — quick run' : ''}`);
 lines.push('');
-lines.push('| attack class | n | exact 64-bit recovery | bit accuracy | target | median detect ms |');
-lines.push('|---|---:|---:|---:|---:|---:|');
-for (const [cls, c] of perClass) lines.push(`| ${cls} | ${c.n} | ${pct(c.exact, c.n)} | ${(100 * mean(c.bitAcc)).toFixed(1)}% | ${TARGETS[cls] ?? ''} | ${median(c.ms).toFixed(0)} |`);
+const peerCols = withPeer ? ' peer: invisible-watermark dwtDct, exact / bit accuracy |' : '';
+lines.push(`| attack class | n | exact 64-bit recovery | bit accuracy | target | median detect ms |${peerCols}`);
+lines.push(`|---|---:|---:|---:|---:|---:|${withPeer ? '---:|' : ''}`);
+for (const [cls, c] of perClass) lines.push(`| ${cls} | ${c.n} | ${pct(c.exact, c.n)} | ${(100 * mean(c.bitAcc)).toFixed(1)}% | ${TARGETS[cls] ?? ''} | ${median(c.ms).toFixed(0)} |${withPeer ? ` ${pct(c.peerExact, c.n)} / ${(100 * mean(c.peerBits)).toFixed(1)}% |` : ''}`);
 lines.push('');
 lines.push('| invisibility | mean PSNR | min PSNR | mean SSIM | min SSIM | target |');
 lines.push('|---|---:|---:|---:|---:|---|');
 for (const [label, q] of [['photos', photosQ], ['ID cards', docsQ]] as const) {
   if (!q.length) continue;
   lines.push(`| ${label} | ${mean(q.map((x) => x.psnr)).toFixed(2)} dB | ${Math.min(...q.map((x) => x.psnr)).toFixed(2)} dB | ${mean(q.map((x) => x.ssim)).toFixed(4)} | ${Math.min(...q.map((x) => x.ssim)).toFixed(4)} | PSNR ≥ 42 dB, SSIM ≥ 0.985 |`);
+}
+for (const [label, q] of [['peer (dwtDct), photos', peerQuality.filter((x) => x.kind === 'photo')], ['peer (dwtDct), ID cards', peerQuality.filter((x) => x.kind === 'document')]] as const) {
+  if (!q.length) continue;
+  lines.push(`| ${label} | ${mean(q.map((x) => x.psnr)).toFixed(2)} dB | ${Math.min(...q.map((x) => x.psnr)).toFixed(2)} dB | ${mean(q.map((x) => x.ssim)).toFixed(4)} | ${Math.min(...q.map((x) => x.ssim)).toFixed(4)} | (no target: the peer's own strength) |`);
 }
 lines.push('');
 lines.push(`| false detections | result |`);

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeImage } from '../src/image/decode.js';
 import { embed, embedFile, detectFile, generateWatermarkKey, psnr, ssim } from '../src/watermark/index.js';
-import { detectPixels, THRESHOLD } from '../src/watermark/detect.js';
+import { detectPixels, LIST, THRESHOLD } from '../src/watermark/detect.js';
 import { FLATTEN } from '../src/watermark/sync.js';
 import { WHITEN } from '../src/watermark/whiten.js';
 import { ATTACKS, AttackRng, type Rgb } from './attacks.js';
@@ -50,6 +50,9 @@ for (const which of ['fold', 'sync'] as const) {
   WHITEN[which] = { mean: mean!, meanSquare: meanSquare! };
 }
 if (args.includes('--whiten-eps')) WHITEN.eps = num('--whiten-eps', WHITEN.eps);
+// `--list N` / `--list-min T`: the detector's list decoding (size 1 = off) and its pilot gate (A/B runs).
+if (args.includes('--list')) LIST.size = num('--list', LIST.size);
+if (args.includes('--list-min')) LIST.minPilot = num('--list-min', LIST.minPilot);
 const only = args.includes('--only') ? new RegExp(args[args.indexOf('--only') + 1] ?? '') : null;
 const rng = new AttackRng(20261125);
 

@@ -123,3 +123,79 @@ export function viterbiDecode(soft: Float64Array, nInfo: number): Uint8Array {
   }
   return bits.slice(0, nInfo);
 }
+
+/**
+ * List Viterbi decoder (parallel list Viterbi: the `L` best paths into every state at every step). Returns the info
+ * bits of the up to `L` most likely paths of the terminated code, most likely first; the first is the Viterbi path.
+ * The detector reads a weak mark this way when the single most likely word fails its CRC: one of the next few paths is
+ * often the embedded word (decision rule 2 accepts a listed word only on its own correlation; see README.md).
+ */
+export function listViterbiDecode(soft: Float64Array, nInfo: number, L: number): Uint8Array[] {
+  if (L < 1 || L > 256) throw new RangeError('list size must be 1…256');
+  const nStates = 1 << (K - 1);
+  const steps = nInfo + TAIL;
+  const n = GENS.length;
+  let metric = new Float64Array(nStates * L).fill(-Infinity);
+  let next = new Float64Array(nStates * L);
+  metric[0] = 0;
+  // back[(t · nStates + s) · L + k] = dropped bit d << 8 | rank of the predecessor entry the k-th path into s came from.
+  const back = new Uint16Array(steps * nStates * L);
+  const outSign = new Float64Array(128 * n);
+  for (let reg = 0; reg < 128; reg++) for (let j = 0; j < n; j++) outSign[reg * n + j] = 1 - 2 * parity(reg & GENS[j]!);
+  for (let t = 0; t < steps; t++) {
+    next.fill(-Infinity);
+    const base = t * n;
+    for (let s = 0; s < nStates; s++) {
+      const b = s & 1;
+      if (t >= nInfo && b === 1) continue; // tail bits are zero
+      const p0 = s >> 1;
+      const p1 = p0 | (1 << (K - 2));
+      let bm0 = 0;
+      let bm1 = 0;
+      const r0 = (p0 << 1) | b;
+      const r1 = (p1 << 1) | b;
+      for (let j = 0; j < n; j++) {
+        bm0 += soft[base + j]! * outSign[r0 * n + j]!;
+        bm1 += soft[base + j]! * outSign[r1 * n + j]!;
+      }
+      // Both predecessors' lists are sorted (descending); adding a branch metric keeps them so: merge the two.
+      let i = 0;
+      let k = 0;
+      let m = 0;
+      const o = s * L;
+      const bo = (t * nStates + s) * L;
+      for (let r = 0; r < L; r++) {
+        const v0 = i < L ? metric[p0 * L + i]! + bm0 : -Infinity;
+        const v1 = m < L ? metric[p1 * L + m]! + bm1 : -Infinity;
+        if (v0 === -Infinity && v1 === -Infinity) break;
+        if (v0 >= v1) {
+          next[o + k] = v0;
+          back[bo + k] = i;
+          i++;
+        } else {
+          next[o + k] = v1;
+          back[bo + k] = (1 << 8) | m;
+          m++;
+        }
+        k++;
+      }
+    }
+    const tmp = metric;
+    metric = next;
+    next = tmp;
+  }
+  const out: Uint8Array[] = [];
+  for (let r = 0; r < L && metric[r]! > -Infinity; r++) {
+    const bits = new Uint8Array(steps);
+    let s = 0; // terminated in state 0
+    let rank = r;
+    for (let t = steps - 1; t >= 0; t--) {
+      bits[t] = s & 1;
+      const bp = back[(t * nStates + s) * L + rank]!;
+      rank = bp & 255;
+      s = (s >> 1) | ((bp >> 8) << (K - 2));
+    }
+    out.push(bits.slice(0, nInfo));
+  }
+  return out;
+}

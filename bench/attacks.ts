@@ -1,7 +1,7 @@
 /**
- * Attacks for the watermark benchmark and tests, made with sharp/libvips (never with the watermark code). Two
- * pixel-level operations sharp lacks are done here in plain code and say so: additive Gaussian noise and a gamma
- * power law. Each attack takes a decoded RGB image and returns encoded bytes, as a leaked file would be.
+ * Attacks for the watermark benchmark and tests, made with sharp/libvips (never with the watermark code). Three
+ * pixel-level operations sharp lacks are done here in plain code and say so: additive Gaussian noise, a gamma power
+ * law and a perspective warp. Each attack takes a decoded RGB image and returns encoded bytes, as a leaked file would be.
  */
 import sharp, { type Sharp } from 'sharp';
 

@@ -71,6 +71,9 @@ export function convEncode(info: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Branch outputs as ±1 for each 7-bit register value (register · 3 + generator), shared by both decoders. */
+const BRANCH_SIGNS = Float64Array.from({ length: 128 * GENS.length }, (_, i) => 1 - 2 * parity(Math.floor(i / GENS.length) & GENS[i % GENS.length]!));
+
 /**
  * Soft-decision Viterbi decoder. `soft[i] > 0` means coded bit i is more likely 0 (the embedder maps bit c to the
  * chip sign 1 − 2c). Returns the `nInfo` most likely info bits of a terminated code.
@@ -83,9 +86,7 @@ export function viterbiDecode(soft: Float64Array, nInfo: number): Uint8Array {
   let next = new Float64Array(nStates);
   metric[0] = 0;
   const decisions = new Uint8Array(steps * nStates); // predecessor's dropped bit for each (step, state)
-  // Branch outputs as ±1 for each 7-bit register value.
-  const outSign = new Float64Array(128 * n);
-  for (let reg = 0; reg < 128; reg++) for (let j = 0; j < n; j++) outSign[reg * n + j] = 1 - 2 * parity(reg & GENS[j]!);
+  const outSign = BRANCH_SIGNS;
   for (let t = 0; t < steps; t++) {
     next.fill(-Infinity);
     const base = t * n;
@@ -140,8 +141,7 @@ export function listViterbiDecode(soft: Float64Array, nInfo: number, L: number):
   metric[0] = 0;
   // back[(t · nStates + s) · L + k] = dropped bit d << 8 | rank of the predecessor entry the k-th path into s came from.
   const back = new Uint16Array(steps * nStates * L);
-  const outSign = new Float64Array(128 * n);
-  for (let reg = 0; reg < 128; reg++) for (let j = 0; j < n; j++) outSign[reg * n + j] = 1 - 2 * parity(reg & GENS[j]!);
+  const outSign = BRANCH_SIGNS;
   for (let t = 0; t < steps; t++) {
     next.fill(-Infinity);
     const base = t * n;

@@ -104,30 +104,29 @@ export function perspective(img: Rgb, tiltDeg: number, axisDeg: number, rollDeg:
     [ux * uy * (1 - c), c + uy * uy * (1 - c), -ux * sn],
     [-uy * sn, ux * sn, c],
   ];
-  // Forward map of a centred source point (x, y): X = R·(x, y, 0) + (0, 0, f), projected with focal f, then roll+zoom.
-  // Inverse per output pixel: undo roll/zoom to (px, py) on the image plane z = f, then intersect the ray with the
-  // rotated plane: solve a·x + b·y = k·(px, py, f) − (0, 0, f) for (x, y, k).
+  // Forward map of a centred source point (x, y): X = R·(x, y, 0) + (0, 0, f), projected onto the image plane z = f,
+  // i.e. the homography G = [[f·a0, f·b0, 0], [f·a1, f·b1, 0], [a2, b2, f]] (a = R e1, b = R e2), then roll + zoom.
+  // Each output pixel undoes roll/zoom to (px, py) and maps it back through G⁻¹ (adjugate over determinant).
+  const a0 = R[0]![0]!, a1 = R[1]![0]!, a2 = R[2]![0]!;
+  const b0 = R[0]![1]!, b1 = R[1]![1]!, b2 = R[2]![1]!;
+  const g = [f * a0, f * b0, 0, f * a1, f * b1, 0, a2, b2, f];
+  const inv = [
+    g[4]! * g[8]! - g[5]! * g[7]!, g[2]! * g[7]! - g[1]! * g[8]!, g[1]! * g[5]! - g[2]! * g[4]!,
+    g[5]! * g[6]! - g[3]! * g[8]!, g[0]! * g[8]! - g[2]! * g[6]!, g[2]! * g[3]! - g[0]! * g[5]!,
+    g[3]! * g[7]! - g[4]! * g[6]!, g[1]! * g[6]! - g[0]! * g[7]!, g[0]! * g[4]! - g[1]! * g[3]!,
+  ];
   const cr = Math.cos(-ro) / zoom;
   const sr = Math.sin(-ro) / zoom;
   const out = new Uint8Array(W * H * C);
-  const a0 = R[0]![0]!, a1 = R[1]![0]!, a2 = R[2]![0]!;
-  const b0 = R[0]![1]!, b1 = R[1]![1]!, b2 = R[2]![1]!;
   for (let yo = 0; yo < H; yo++) {
     for (let xo = 0; xo < W; xo++) {
       const dx = xo + 0.5 - W / 2;
       const dy = yo + 0.5 - H / 2;
       const px = cr * dx - sr * dy;
       const py = sr * dx + cr * dy;
-      // Columns: x·A + y·B − k·P = −F, with A = R e1, B = R e2, P = (px, py, f), F = (0, 0, f). Cramer's rule.
-      const m = [[a0, b0, -px], [a1, b1, -py], [a2, b2, -f]];
-      const rhs = [0, 0, -f];
-      const det3 = (q: number[][]): number =>
-        q[0]![0]! * (q[1]![1]! * q[2]![2]! - q[1]![2]! * q[2]![1]!) -
-        q[0]![1]! * (q[1]![0]! * q[2]![2]! - q[1]![2]! * q[2]![0]!) +
-        q[0]![2]! * (q[1]![0]! * q[2]![1]! - q[1]![1]! * q[2]![0]!);
-      const d = det3(m);
-      const x = det3(m.map((row, i) => [rhs[i]!, row[1]!, row[2]!])) / d + W / 2 - 0.5;
-      const y = det3(m.map((row, i) => [row[0]!, rhs[i]!, row[2]!])) / d + H / 2 - 0.5;
+      const w = inv[6]! * px + inv[7]! * py + inv[8]!;
+      const x = (inv[0]! * px + inv[1]! * py + inv[2]!) / w + W / 2 - 0.5;
+      const y = (inv[3]! * px + inv[4]! * py + inv[5]!) / w + H / 2 - 0.5;
       if (x < 0 || y < 0 || x > W - 1 || y > H - 1) continue;
       const x0 = Math.min(W - 2, Math.floor(x));
       const y0 = Math.min(H - 2, Math.floor(y));

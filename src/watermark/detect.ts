@@ -392,7 +392,8 @@ function tryDecode(layout: TileLayout, a: Float64Array, t: number): { payload: U
   }
   if (t < LIST.minPilot || LIST.size <= 1) return null;
   let best: { payload: Uint8Array; info: Uint8Array; td: number } | null = null;
-  for (const word of listViterbiDecode(soft, INFO_BITS, LIST.size)) {
+  // The list's first word is the Viterbi word, examined above.
+  for (const word of listViterbiDecode(soft, INFO_BITS, LIST.size).slice(1)) {
     const p = infoBitsToPayload(word);
     if (!p) continue;
     const td = fullStat(layout, a, convEncode(word));
